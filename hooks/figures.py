@@ -1,0 +1,123 @@
+"""MkDocs hook: ``<!-- figure: name -->`` in a page becomes that heatmap, light and dark.
+
+The figures themselves are declared, computed, drawn and cached by ``snippets.figures``
+(plain Python); this module only finds the markers, hands the SVGs to MkDocs as generated
+files (never written into docs/) and writes the Markdown that shows them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import posixpath
+import re
+import sys
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+
+MARKER = re.compile(r"^<!-- figure: (?P<name>[a-z][a-z0-9_]*) -->[ \t]*$")
+_LOOKS_LIKE_MARKER = re.compile(r"<!--\s*figure\b")
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+SITE_FOLDER = "figures"
+
+# Figures placed on each page during the current build, filled by on_files.
+_placed: dict[str, dict[str, object]] = {}
+
+
+def _scan(markdown: str, page: str) -> list[tuple[int, str]]:
+    """(line index, figure name) of each marker outside code fences; a malformed one is an error."""
+    found, fence = [], None
+    for index, line in enumerate(markdown.splitlines()):
+        opening = _FENCE.match(line)
+        if opening:
+            if fence is None:
+                fence = opening.group(1)[:3]
+            elif opening.group(1).startswith(fence):
+                fence = None
+            continue
+        if fence is not None or not _LOOKS_LIKE_MARKER.search(line):
+            continue
+        match = MARKER.match(line)
+        if not match:
+            raise PluginError(
+                f"{page}:{index + 1}: malformed figure marker {line.strip()!r}; "
+                "write it alone on a line as <!-- figure: name -->"
+            )
+        found.append((index, match.group("name")))
+    return found
+
+
+def find_markers(markdown: str, page: str) -> list[str]:
+    """Names of the figures a page places, in order."""
+    return [name for _, name in _scan(markdown, page)]
+
+
+def _fresh_figures(root: Path):
+    """Import snippets anew from this project, so `mkdocs serve` never draws stale code."""
+    root_path = str(root)
+    if root_path in sys.path:
+        sys.path.remove(root_path)
+    sys.path.insert(0, root_path)
+    for module in [name for name in sys.modules if name == "snippets" or name.startswith("snippets.")]:
+        del sys.modules[module]
+    importlib.invalidate_caches()
+    return importlib.import_module("snippets.figures.build")
+
+
+def on_files(files: Files, config) -> Files:
+    root = Path(config.config_file_path).parent
+    uses: dict[str, list[str]] = {}
+    for file in files.documentation_pages():
+        for name in find_markers(file.content_string, file.src_uri):
+            uses.setdefault(file.src_uri, []).append(name)
+    _placed.clear()
+    if not uses:
+        return files
+
+    build = _fresh_figures(root)
+    declared = build.all_figures()
+    rendered: dict[str, object] = {}
+    for page, names in uses.items():
+        for name in names:
+            if name not in declared:
+                raise PluginError(
+                    f"{page}: unknown figure '{name}'; declared figures: {', '.join(declared)}"
+                )
+            if name not in rendered:
+                try:
+                    rendered[name] = build.build_figure(declared[name], root / ".cache" / "figures")
+                except build.FigureError as exc:
+                    raise PluginError(f"{page}: {exc}") from exc
+        _placed[page] = {name: rendered[name] for name in names}
+
+    for name, figure in rendered.items():
+        for scheme, svg in figure.svg.items():
+            files.append(File.generated(config, f"{SITE_FOLDER}/{name}-{scheme}.svg", content=svg))
+    return files
+
+
+def _escape_alt(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def figure_markdown(figure, page: str) -> str:
+    """Material shows the #only-light image in light mode and the #only-dark one in dark mode."""
+    folder = posixpath.dirname(page) or "."
+    images = []
+    for scheme in ("light", "dark"):
+        src = posixpath.relpath(f"{SITE_FOLDER}/{figure.name}-{scheme}.svg", folder)
+        images.append(f"![{_escape_alt(figure.alt)}]({src}#only-{scheme}){{ loading=lazy }}")
+    return (
+        f'<figure class="heatmap" id="figure-{figure.name}" markdown="span">\n'
+        + "\n".join(images)
+        + f"\n<figcaption>{figure.title}</figcaption>\n</figure>"
+    )
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    src_uri = page.file.src_uri
+    lines = markdown.splitlines()
+    for index, name in _scan(markdown, src_uri):
+        lines[index] = figure_markdown(_placed[src_uri][name], src_uri)
+    return "\n".join(lines) + "\n"

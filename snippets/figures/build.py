@@ -1,0 +1,94 @@
+"""그림 이름 → SVG 바이트 (밝은/어두운 테마), 내용 해시로 캐시한다.
+
+캐시 키는 그림이 보여 주는 모든 것(행렬, 레이블, 축 제목)과 그리는 코드(render.py,
+matplotlib과 글꼴 패키지의 버전)의 해시다. 키가 같으면 matplotlib을 불러오지 않는다.
+MkDocs를 모르는 순수 파이썬이라, 훅·테스트·스크립트 어디서든 부를 수 있다.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from snippets.figures import FigureError, FigureSpec, Heatmap, all_figures
+
+SCHEMES = ("light", "dark")
+_RENDER_SOURCE = Path(__file__).with_name("render.py")
+
+
+@dataclass(frozen=True)
+class RenderedFigure:
+    name: str
+    title: str
+    alt: str
+    svg: dict[str, bytes]  # scheme -> bytes
+    rendered: bool  # False when both variants came from the cache
+
+
+def cache_key(heatmap: Heatmap) -> str:
+    """그림의 데이터와 그리는 코드가 같으면 같은 키."""
+    digest = hashlib.sha256()
+    digest.update(_RENDER_SOURCE.read_bytes())
+    for package in ("matplotlib", "koreanize-matplotlib"):
+        digest.update(f"{package}=={metadata.version(package)}".encode())
+    described = {
+        "shape": heatmap.values.shape,
+        "rows": heatmap.row_labels,
+        "cols": heatmap.col_labels,
+        "row_title": heatmap.row_title,
+        "col_title": heatmap.col_title,
+    }
+    digest.update(json.dumps(described, ensure_ascii=False, sort_keys=True).encode())
+    digest.update(heatmap.values.astype("<f8").tobytes())
+    return digest.hexdigest()[:32]
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def build_figure(spec: FigureSpec, cache_dir: Path) -> RenderedFigure:
+    """그림 하나: 계산하고 검사한 뒤, 캐시에 없을 때만 그린다."""
+    heatmap = spec.heatmap()
+    key = cache_key(heatmap)
+    paths = {scheme: cache_dir / f"{spec.name}-{key}-{scheme}.svg" for scheme in SCHEMES}
+    rendered = not all(path.exists() for path in paths.values())
+    if rendered:
+        from snippets.figures.render import render_svg  # matplotlib only on a cache miss
+
+        try:
+            svg = {scheme: render_svg(heatmap, scheme) for scheme in SCHEMES}
+        except Exception as exc:
+            raise FigureError(
+                f"figure '{spec.name}' could not be drawn: {type(exc).__name__}: {exc}"
+            ) from exc
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        for scheme in SCHEMES:
+            _write_atomically(paths[scheme], svg[scheme])
+    else:
+        svg = {scheme: paths[scheme].read_bytes() for scheme in SCHEMES}
+    alt = f"{spec.alt} {heatmap.summary()}"
+    return RenderedFigure(spec.name, spec.title, alt, svg, rendered)
+
+
+def build_figures(names: list[str], cache_dir: Path) -> dict[str, RenderedFigure]:
+    """이름 목록의 그림을 모두 만든다. 모르는 이름은 알려진 이름과 함께 FigureError."""
+    specs = all_figures()
+    unknown = [name for name in names if name not in specs]
+    if unknown:
+        raise FigureError(
+            f"unknown figure '{unknown[0]}'; declared figures are: {', '.join(specs) or '(none)'}"
+        )
+    return {name: build_figure(specs[name], cache_dir) for name in dict.fromkeys(names)}
