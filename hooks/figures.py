@@ -59,7 +59,9 @@ def _fresh_figures(root: Path):
     if root_path in sys.path:
         sys.path.remove(root_path)
     sys.path.insert(0, root_path)
-    for module in [name for name in sys.modules if name == "snippets" or name.startswith("snippets.")]:
+    for module in [
+        name for name in sys.modules if name == "snippets" or name.startswith("snippets.")
+    ]:
         del sys.modules[module]
     importlib.invalidate_caches()
     return importlib.import_module("snippets.figures.build")
@@ -77,18 +79,31 @@ def on_files(files: Files, config) -> Files:
 
     build = _fresh_figures(root)
     declared = build.all_figures()
-    rendered: dict[str, object] = {}
+    # Check every name, then compute every matrix, and only then draw: a bad figure anywhere
+    # fails the build before anything is rendered or cached.
+    first_page: dict[str, str] = {}
     for page, names in uses.items():
         for name in names:
             if name not in declared:
                 raise PluginError(
                     f"{page}: unknown figure '{name}'; declared figures: {', '.join(declared)}"
                 )
-            if name not in rendered:
-                try:
-                    rendered[name] = build.build_figure(declared[name], root / ".cache" / "figures")
-                except build.FigureError as exc:
-                    raise PluginError(f"{page}: {exc}") from exc
+            first_page.setdefault(name, page)
+    heatmaps = {}
+    for name, page in first_page.items():
+        try:
+            heatmaps[name] = declared[name].heatmap()
+        except build.FigureError as exc:
+            raise PluginError(f"{page}: {exc}") from exc
+    rendered = {}
+    for name, page in first_page.items():
+        try:
+            rendered[name] = build.build_figure(
+                declared[name], root / ".cache" / "figures", heatmaps[name]
+            )
+        except build.FigureError as exc:
+            raise PluginError(f"{page}: {exc}") from exc
+    for page, names in uses.items():
         _placed[page] = {name: rendered[name] for name in names}
 
     for name, figure in rendered.items():

@@ -26,8 +26,11 @@ def check_page(markdown: str, page: str, base: Path) -> None:
         if opening and fence is None:
             fence = (opening.group("fence"), opening.group("lang").lower())
             continue
-        if opening and fence and opening.group("fence").startswith(fence[0]) and not line.strip(
-            "`~ \t"
+        if (
+            opening
+            and fence
+            and opening.group("fence").startswith(fence[0])
+            and not line.strip("`~ \t")
         ):
             fence = None
             continue
@@ -75,6 +78,8 @@ def on_config(config):
     return config
 
 
-def on_page_markdown(markdown: str, page, config, files) -> str:
-    check_page(markdown, page.file.src_uri, _base(config))
-    return markdown
+def on_files(files, config):
+    # Checked here, before any page is read, so the build stops with this one error line.
+    for file in files.documentation_pages():
+        check_page(file.content_string, file.src_uri, _base(config))
+    return files

@@ -27,7 +27,9 @@ _AT_START = _digests()
 
 def on_config(config):
     now = _digests()
-    changed = sorted(name for name in _AT_START.keys() | now.keys() if _AT_START.get(name) != now.get(name))
+    changed = sorted(
+        name for name in _AT_START.keys() | now.keys() if _AT_START.get(name) != now.get(name)
+    )
     if changed:
         raise PluginError(
             f"hooks/{', hooks/'.join(changed)} changed since this process loaded the hooks; "

@@ -65,7 +65,9 @@ def _checked(name: str, result: object) -> Heatmap:
         raise FigureError(f"figure '{name}' returned {type(result).__name__}, not a Heatmap")
     values = np.asarray(result.values, dtype=float)
     if values.ndim != 2 or values.size == 0:
-        raise FigureError(f"figure '{name}': values must be a non-empty 2-D matrix, got {values.shape}")
+        raise FigureError(
+            f"figure '{name}': values must be a non-empty 2-D matrix, got {values.shape}"
+        )
     rows, cols = len(result.row_labels), len(result.col_labels)
     if values.shape != (rows, cols):
         raise FigureError(
@@ -93,7 +95,9 @@ def heatmap_figure(name: str, *, title: str, alt: str):
     def register(compute: Callable[[], Heatmap]) -> Callable[[], Heatmap]:
         if name in _REGISTRY:
             other = _REGISTRY[name]
-            raise FigureError(f"figure '{name}' is declared twice: {other.module} and {compute.__module__}")
+            raise FigureError(
+                f"figure '{name}' is declared twice: {other.module} and {compute.__module__}"
+            )
         _REGISTRY[name] = FigureSpec(name, title, alt, compute, compute.__module__)
         return compute
 

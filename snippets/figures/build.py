@@ -59,9 +59,11 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def build_figure(spec: FigureSpec, cache_dir: Path) -> RenderedFigure:
-    """그림 하나: 계산하고 검사한 뒤, 캐시에 없을 때만 그린다."""
-    heatmap = spec.heatmap()
+def build_figure(
+    spec: FigureSpec, cache_dir: Path, heatmap: Heatmap | None = None
+) -> RenderedFigure:
+    """그림 하나: 계산하고 검사한 뒤(이미 했다면 heatmap으로 받아), 캐시에 없을 때만 그린다."""
+    heatmap = spec.heatmap() if heatmap is None else heatmap
     key = cache_key(heatmap)
     paths = {scheme: cache_dir / f"{spec.name}-{key}-{scheme}.svg" for scheme in SCHEMES}
     rendered = not all(path.exists() for path in paths.values())

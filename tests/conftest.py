@@ -1,0 +1,88 @@
+"""Shared test helpers: the project root, a throw-away copy of the project, a real build."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+
+ROOT = Path(__file__).resolve().parents[1]
+HOOKS = ROOT / "hooks"
+# What a build needs; the copy gets its own .cache, so tests never touch the real one.
+PROJECT_PARTS = (
+    "docs",
+    "snippets",
+    "hooks",
+    "mkdocs.yml",
+    "pyproject.toml",
+    "Makefile",
+    "README.md",
+)
+
+# Property tests run the same examples every time: CI failures must be reproducible.
+settings.register_profile("course", derandomize=True, deadline=None, database=None)
+settings.load_profile("course")
+
+if str(HOOKS) not in sys.path:
+    sys.path.insert(0, str(HOOKS))
+
+
+def build_env() -> dict[str, str]:
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", PYTHONDONTWRITEBYTECODE="1")
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def run_build(project: Path, site: Path, *, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """`mkdocs build --strict` of a project, as `make build` runs it; output merged into .stdout."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "-f",
+            str(project / "mkdocs.yml"),
+            "-d",
+            str(site),
+        ],
+        cwd=cwd or project,
+        env=build_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def copy_project(destination: Path) -> Path:
+    destination.mkdir(parents=True, exist_ok=True)
+    for part in PROJECT_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(
+                source, destination / part, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy2(source, destination / part)
+    return destination
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A fresh copy of the project to break on purpose."""
+    return copy_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """One strict build of the real project into a temporary folder, run from elsewhere."""
+    site = tmp_path_factory.mktemp("site") / "site"
+    elsewhere = tmp_path_factory.mktemp("cwd")
+    result = run_build(ROOT, site, cwd=elsewhere)
+    return site, result
