@@ -11,16 +11,16 @@ import numpy as np
 from snippets.core import attention, softmax
 from snippets.figures import Heatmap, heatmap_figure
 
+# fmt: off
 # --8<-- [start:toy_vectors]
-# 단어마다 특징 네 개의 점수를 손으로 정했다.
+# 단어마다 특징 네 개의 점수를 손으로 정했다. 칸의 순서는 FEATURES와 같다.
 FEATURES = ("개체", "동작", "장소", "기능어")
 WORD_VECTORS = {
-    #                 개체  동작  장소  기능어
-    "the": np.array([0.25, 0.00, 0.00, 1.00]),
-    "cat": np.array([0.80, 0.60, 0.00, 0.00]),
-    "sat": np.array([0.20, 0.90, 0.30, 0.00]),
-    "on": np.array([0.05, 0.10, 0.90, 0.50]),
-    "mat": np.array([0.30, 0.10, 1.00, 0.00]),
+    "the": np.array([0.25, 0.00, 0.00, 1.00]),  # 기능어(관사)
+    "cat": np.array([0.80, 0.60, 0.00, 0.00]),  # 개체이고, 움직이는 주체
+    "sat": np.array([0.20, 0.90, 0.30, 0.00]),  # 동작, 장소와도 조금
+    "on":  np.array([0.05, 0.10, 0.90, 0.50]),  # 장소를 나타내는 기능어
+    "mat": np.array([0.30, 0.10, 1.00, 0.00]),  # 장소가 되는 개체
 }
 SENTENCE = ("The", "cat", "sat", "on", "the", "mat")
 
@@ -35,6 +35,7 @@ def embed(words: Iterable[str], vocabulary: dict = WORD_VECTORS) -> np.ndarray:
 
 
 # --8<-- [end:toy_vectors]
+# fmt: on
 
 
 # --8<-- [start:similarity]
@@ -86,19 +87,19 @@ def attention_weights(query: np.ndarray, keys: np.ndarray, temperature: float = 
 # --8<-- [end:temperature]
 
 
+# fmt: off
 # --8<-- [start:capital_memory]
 # 보통 딕셔너리: 키(수도)가 정확히 같아야 값(나라)을 돌려준다.
 MEMORY = {"파리": "프랑스", "서울": "한국", "도쿄": "일본"}
 
 # 소프트 조회용: 키는 특징 벡터, 값은 나라를 가리키는 원-핫 벡터로 적는다.
 CITY_FEATURES = ("유럽", "아시아", "섬나라")
-KEY_VECTORS = np.array(
-    [
-        [1.0, 0.0, 0.0],  # 파리: 유럽
-        [0.0, 1.0, 0.0],  # 서울: 아시아
-        [0.0, 1.0, 1.0],  # 도쿄: 아시아, 섬나라
-    ]
-)  # (3 keys, 3 features)
+KEY_VECTORS = np.array([
+    # 유럽 아시아 섬나라
+    [1.0, 0.0, 0.0],  # 파리
+    [0.0, 1.0, 0.0],  # 서울
+    [0.0, 1.0, 1.0],  # 도쿄
+])  # (3 keys, 3 features)
 VALUE_VECTORS = np.eye(3)  # (3 keys, 3 countries): i번째 행 = i번째 나라
 QUERIES = {
     "수도가 파리인 나라": np.array([1.0, 0.0, 0.0]),  # 유럽의 수도를 찾는다
@@ -106,6 +107,7 @@ QUERIES = {
     "아시아 나라": np.array([0.0, 1.0, 0.0]),
 }
 # --8<-- [end:capital_memory]
+# fmt: on
 
 
 # --8<-- [start:soft_lookup]
@@ -203,16 +205,16 @@ def cross_attention_weights(temperature: float = TEMPERATURE) -> np.ndarray:
 # --8<-- [end:cross_attention]
 
 
+# fmt: off
 # --8<-- [start:pronoun]
 # "The dog chased the cat. It was fast." 에서 "It"이 앞 문장의 어느 단어를 볼까?
 PRONOUN_FEATURES = ("동물", "주어", "동작", "기능어")
 PRONOUN_VECTORS = {
-    #                    동물  주어  동작  기능어
-    "the": np.array([0.0, 0.0, 0.0, 1.0]),
-    "dog": np.array([1.0, 1.0, 0.0, 0.0]),
+    "the":    np.array([0.0, 0.0, 0.0, 1.0]),
+    "dog":    np.array([1.0, 1.0, 0.0, 0.0]),  # 동물이고, 첫 문장의 주어
     "chased": np.array([0.0, 0.5, 1.0, 0.0]),
-    "cat": np.array([1.0, 0.0, 0.0, 0.0]),
-    "it": np.array([0.8, 1.0, 0.0, 0.2]),  # 동물이고, 다음 문장의 주어다
+    "cat":    np.array([1.0, 0.0, 0.0, 0.0]),  # 동물이지만, 쫓기는 쪽(목적어)
+    "it":     np.array([0.8, 1.0, 0.0, 0.2]),  # 동물이고, 다음 문장의 주어
 }
 PRONOUN_CONTEXT = ("The", "dog", "chased", "the", "cat")
 
@@ -229,6 +231,7 @@ def pronoun_weights(temperature: float = TEMPERATURE) -> np.ndarray:
 
 
 # --8<-- [end:pronoun]
+# fmt: on
 
 
 # --8<-- [start:inverse_softmax]
