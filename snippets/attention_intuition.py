@@ -258,19 +258,21 @@ def scores_from_weights(weights: np.ndarray) -> np.ndarray:
 # Figures of the page, placed there by name with <!-- figure: name -->.
 
 
+CAT_TEMPERATURES = (1.0, 0.5, 0.25)
+
+
 @heatmap_figure(
     "cat_query_weights",
     title="쿼리 'cat'의 가중치: 온도가 낮을수록 한 단어에 몰린다",
-    alt="쿼리 cat이 The cat sat on the mat의 각 단어에 주는 가중치를 온도 1, 0.5, 0.25에서 "
-    "비교한 히트맵.",
+    alt=f"쿼리 cat이 The cat sat on the mat의 각 단어에 주는 가중치를 온도 "
+    f"{', '.join(f'{t:g}' for t in CAT_TEMPERATURES)}에서 비교한 히트맵.",
 )
 def _cat_query_weights() -> Heatmap:
-    temperatures = (1.0, 0.5, 0.25)
     words = embed(SENTENCE)  # (6, d)
-    rows = np.stack([attention_weights(words[1], words, t) for t in temperatures])  # (3, 6)
+    rows = np.stack([attention_weights(words[1], words, t) for t in CAT_TEMPERATURES])  # (3, 6)
     return Heatmap(
         rows,
-        row_labels=tuple(f"온도 {t:g}" for t in temperatures),
+        row_labels=tuple(f"온도 {t:g}" for t in CAT_TEMPERATURES),
         col_labels=SENTENCE,
         row_title="온도 (temperature)",
     )
@@ -278,7 +280,7 @@ def _cat_query_weights() -> Heatmap:
 
 @heatmap_figure(
     "self_attention_matrix",
-    title="The cat sat on the mat의 셀프 어텐션 가중치 (온도 0.5)",
+    title=f"The cat sat on the mat의 셀프 어텐션 가중치 (온도 {TEMPERATURE:g})",
     alt="6×6 셀프 어텐션 가중치 히트맵. 행은 쿼리 단어, 열은 키 단어이고 행마다 합이 1이다.",
 )
 def _self_attention_matrix() -> Heatmap:

@@ -3,6 +3,7 @@
 import html as html_module
 import re
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -102,6 +103,17 @@ def test_pages_load_nothing_from_other_hosts(built_site):
     assert "fonts.googleapis" not in page(site)
 
 
+def test_build_writes_nothing_into_docs(built_site):
+    tracked = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all", "--", "docs"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    generated = [line for line in tracked.stdout.splitlines() if line.endswith((".svg", ".json"))]
+    assert not generated
+
+
 def test_all_pages_are_built(built_site):
     site = built_site[0]
     for name in ("index.html", "02_self_attention/index.html", "404.html"):
@@ -178,8 +190,7 @@ def test_bad_input_fails_the_build_with_one_clear_error(project, tmp_path, case)
 def test_make_build_keeps_the_last_good_site_when_a_build_fails(project):
     stamp = project / ".installed"
     stamp.touch()  # newer than pyproject.toml: make skips the install
-    make = ["make", "build", f"BIN={Path(build_env().get('VIRTUAL_ENV', ROOT / '.venv')) / 'bin'}",
-            f"STAMP={stamp}"]  # fmt: skip
+    make = ["make", "build", f"BIN={Path(sys.executable).parent}", f"STAMP={stamp}"]
     good = subprocess.run(make, cwd=project, env=build_env(), capture_output=True, text=True)
     assert good.returncode == 0, good.stdout + good.stderr
     index = (project / "site" / "index.html").read_bytes()
@@ -191,3 +202,28 @@ def test_make_build_keeps_the_last_good_site_when_a_build_fails(project):
     bad = subprocess.run(make, cwd=project, env=build_env(), capture_output=True, text=True)
     assert bad.returncode != 0
     assert (project / "site" / "index.html").read_bytes() == index
+
+
+SITE_ERRORS = {
+    "broken link": ("[없는 페이지](no_such_page.md)", "'no_such_page.md', but the target"),
+    "missing anchor": ("[없는 절](01_attention_intuition.md#no-such-anchor)", "no-such-anchor"),
+}
+
+
+@pytest.mark.parametrize("case", list(SITE_ERRORS))
+def test_strict_validation_refuses_broken_links(project, tmp_path, case):
+    link, expected = SITE_ERRORS[case]
+    page_file = project / "docs" / "02_self_attention.md"
+    page_file.write_text(page_file.read_text(encoding="utf-8") + f"\n{link}\n", encoding="utf-8")
+    result = run_build(project, tmp_path / "site")
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "02_self_attention.md" in log and expected in log, log
+
+
+def test_strict_validation_refuses_a_page_left_out_of_the_nav(project, tmp_path):
+    (project / "docs" / "orphan.md").write_text("# 고아 페이지\n", encoding="utf-8")
+    result = run_build(project, tmp_path / "site")
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "orphan.md" in log and "not included in the" in log, log
