@@ -13,12 +13,12 @@ import re
 import sys
 from pathlib import Path
 
+from fences import lines_with_fence
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
 MARKER = re.compile(r"^<!-- figure: (?P<name>[a-z][a-z0-9_]*) -->[ \t]*$")
 _LOOKS_LIKE_MARKER = re.compile(r"<!--\s*figure\b")
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 SITE_FOLDER = "figures"
 
 # Figures placed on each page during the current build, filled by on_files.
@@ -27,24 +27,17 @@ _placed: dict[str, dict[str, object]] = {}
 
 def _scan(markdown: str, page: str) -> list[tuple[int, str]]:
     """(line index, figure name) of each marker outside code fences; a malformed one is an error."""
-    found, fence = [], None
-    for index, line in enumerate(markdown.splitlines()):
-        opening = _FENCE.match(line)
-        if opening:
-            if fence is None:
-                fence = opening.group(1)[:3]
-            elif opening.group(1).startswith(fence):
-                fence = None
-            continue
+    found = []
+    for number, line, fence in lines_with_fence(markdown):
         if fence is not None or not _LOOKS_LIKE_MARKER.search(line):
             continue
         match = MARKER.match(line)
         if not match:
             raise PluginError(
-                f"{page}:{index + 1}: malformed figure marker {line.strip()!r}; "
+                f"{page}:{number}: malformed figure marker {line.strip()!r}; "
                 "write it alone on a line as <!-- figure: name -->"
             )
-        found.append((index, match.group("name")))
+        found.append((number - 1, match.group("name")))
     return found
 
 

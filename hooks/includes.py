@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from fences import lines_with_fence
 from mkdocs.exceptions import PluginError
 
-_FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*\{?\s*\.?(?P<lang>[\w-]*)")
 _INCLUDE = re.compile(r"""^\s*-{1,}8<-{1,}\s+(?P<quote>["'])(?P<target>[^"']+)(?P=quote)\s*$""")
 _SECTION_NAME = re.compile(r"[a-z][-_0-9a-z]*")
 PYTHON_LANGS = {"python", "py", "pycon", "python3"}
@@ -20,34 +20,21 @@ PYTHON_LANGS = {"python", "py", "pycon", "python3"}
 
 def check_page(markdown: str, page: str, base: Path) -> None:
     """Raise PluginError at the first include that does not resolve or inline Python line."""
-    fence = None
-    for number, line in enumerate(markdown.splitlines(), 1):
-        opening = _FENCE.match(line)
-        if opening and fence is None:
-            fence = (opening.group("fence"), opening.group("lang").lower())
-            continue
-        if (
-            opening
-            and fence
-            and opening.group("fence").startswith(fence[0])
-            and not line.strip("`~ \t")
-        ):
-            fence = None
-            continue
+    for number, line, fence in lines_with_fence(markdown):
         include = _INCLUDE.match(line)
         if include:
             _check_include(include.group("target"), f"{page}:{number}", base, fence)
-        elif fence and fence[1] in PYTHON_LANGS and line.strip():
+        elif fence in PYTHON_LANGS and line.strip():
             raise PluginError(
                 f"{page}:{number}: Python written inline in a page; put it in snippets/ and "
                 'include it with --8<-- "snippets/module.py:section"'
             )
 
 
-def _check_include(target: str, where: str, base: Path, fence) -> None:
+def _check_include(target: str, where: str, base: Path, fence: str | None) -> None:
     path, _, section = target.rpartition(":")
     if not path or not _SECTION_NAME.fullmatch(section):
-        if fence and fence[1] in PYTHON_LANGS:
+        if fence in PYTHON_LANGS:
             raise PluginError(
                 f"{where}: include '{target}' names no section; use 'file.py:section' "
                 "(line numbers break on every edit)"
