@@ -113,7 +113,7 @@ def figure_markdown(figure, page: str) -> str:
     """Material shows the #only-light image in light mode and the #only-dark one in dark mode."""
     folder = posixpath.dirname(page) or "."
     images = []
-    for scheme in ("light", "dark"):
+    for scheme in figure.svg:
         src = posixpath.relpath(f"{SITE_FOLDER}/{figure.name}-{scheme}.svg", folder)
         images.append(f"![{_escape_alt(figure.alt)}]({src}#only-{scheme}){{ loading=lazy }}")
     return (

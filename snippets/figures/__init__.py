@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Every figure is drawn once per Material colour scheme; the page shows the one in use.
+SCHEMES = ("light", "dark")
+
 
 class FigureError(ValueError):
     """그림을 만들 수 없다. 메시지는 그림 이름으로 시작한다."""

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from snippets.figures import FigureError, FigureSpec, Heatmap, all_figures
+from snippets.figures import SCHEMES, FigureError, FigureSpec, Heatmap, all_figures
 
-SCHEMES = ("light", "dark")
 _RENDER_SOURCE = Path(__file__).with_name("render.py")
 
 

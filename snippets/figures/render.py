@@ -16,9 +16,7 @@ from matplotlib import colormaps, font_manager
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from snippets.figures import Heatmap
-
-SCHEMES = ("light", "dark")
+from snippets.figures import SCHEMES, Heatmap
 
 # Text colours follow Material's default (light) and slate (dark) foregrounds;
 # the background stays transparent so the page colour shows through.
