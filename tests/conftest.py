@@ -38,8 +38,10 @@ def build_env() -> dict[str, str]:
     return env
 
 
-def run_build(project: Path, site: Path, *, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """`mkdocs build --strict` of a project, as `make build` runs it; output merged into .stdout."""
+def run_build(
+    project: Path, site: Path, *, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """`mkdocs build --strict` of a project, as `make build` runs it, with its output captured."""
     return subprocess.run(
         [
             sys.executable,
@@ -53,7 +55,7 @@ def run_build(project: Path, site: Path, *, cwd: Path | None = None) -> subproce
             str(site),
         ],
         cwd=cwd or project,
-        env=build_env(),
+        env=build_env() | (env or {}),
         capture_output=True,
         text=True,
         timeout=300,

@@ -103,6 +103,17 @@ def test_pages_load_nothing_from_other_hosts(built_site):
     assert "fonts.googleapis" not in page(site)
 
 
+def test_cold_and_warm_builds_give_the_same_bytes(project, tmp_path):
+    epoch = {"SOURCE_DATE_EPOCH": "1700000000"}
+    cold, warm = tmp_path / "cold", tmp_path / "warm"
+    assert run_build(project, cold, env=epoch).returncode == 0  # empty figure cache
+    assert run_build(project, warm, env=epoch).returncode == 0  # every figure from the cache
+    files = sorted(p.relative_to(cold) for p in cold.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(warm) for p in warm.rglob("*") if p.is_file())
+    for file in files:
+        assert (cold / file).read_bytes() == (warm / file).read_bytes(), file
+
+
 def test_build_writes_nothing_into_docs(built_site):
     tracked = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=all", "--", "docs"],
