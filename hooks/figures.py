@@ -71,31 +71,15 @@ def on_files(files: Files, config) -> Files:
         return files
 
     build = _fresh_figures(root)
-    declared = build.all_figures()
-    # Check every name, then compute every matrix, and only then draw: a bad figure anywhere
-    # fails the build before anything is rendered or cached.
-    first_page: dict[str, str] = {}
+    first_page = {}
     for page, names in uses.items():
         for name in names:
-            if name not in declared:
-                raise PluginError(
-                    f"{page}: unknown figure '{name}'; declared figures: {', '.join(declared)}"
-                )
             first_page.setdefault(name, page)
-    heatmaps = {}
-    for name, page in first_page.items():
-        try:
-            heatmaps[name] = declared[name].heatmap()
-        except build.FigureError as exc:
-            raise PluginError(f"{page}: {exc}") from exc
-    rendered = {}
-    for name, page in first_page.items():
-        try:
-            rendered[name] = build.build_figure(
-                declared[name], root / ".cache" / "figures", heatmaps[name]
-            )
-        except build.FigureError as exc:
-            raise PluginError(f"{page}: {exc}") from exc
+    try:
+        rendered = build.build_figures(list(first_page), root / ".cache" / "figures")
+    except build.FigureError as exc:
+        # A figure no page places (declared twice, say) is blamed on the package itself.
+        raise PluginError(f"{first_page.get(exc.figure, 'snippets/')}: {exc}") from exc
     for page, names in uses.items():
         _placed[page] = {name: rendered[name] for name in names}
 

@@ -19,7 +19,11 @@ SCHEMES = ("light", "dark")
 
 
 class FigureError(ValueError):
-    """그림을 만들 수 없다. 메시지는 그림 이름으로 시작한다."""
+    """그림을 만들 수 없다. 메시지에 그림 이름이 들고, ``figure`` 속성이 그 이름이다."""
+
+    def __init__(self, message: str, *, figure: str):
+        super().__init__(message)
+        self.figure = figure
 
 
 @dataclass(frozen=True)
@@ -58,28 +62,35 @@ class FigureSpec:
         except Exception as exc:
             raise FigureError(
                 f"figure '{self.name}' ({self.module}.{self.compute.__name__}) raised "
-                f"{type(exc).__name__}: {exc}"
+                f"{type(exc).__name__}: {exc}",
+                figure=self.name,
             ) from exc
         return _checked(self.name, result)
 
 
 def _checked(name: str, result: object) -> Heatmap:
     if not isinstance(result, Heatmap):
-        raise FigureError(f"figure '{name}' returned {type(result).__name__}, not a Heatmap")
+        raise FigureError(
+            f"figure '{name}' returned {type(result).__name__}, not a Heatmap", figure=name
+        )
     values = np.asarray(result.values, dtype=float)
     if values.ndim != 2 or values.size == 0:
         raise FigureError(
-            f"figure '{name}': values must be a non-empty 2-D matrix, got {values.shape}"
+            f"figure '{name}': values must be a non-empty 2-D matrix, got {values.shape}",
+            figure=name,
         )
     rows, cols = len(result.row_labels), len(result.col_labels)
     if values.shape != (rows, cols):
         raise FigureError(
             f"figure '{name}': matrix is {values.shape[0]}x{values.shape[1]} "
-            f"but there are {rows} row labels and {cols} column labels"
+            f"but there are {rows} row labels and {cols} column labels",
+            figure=name,
         )
     if not np.isfinite(values).all():
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
-        raise FigureError(f"figure '{name}': value at (row, col) {bad} is {values[bad]}")
+        raise FigureError(
+            f"figure '{name}': value at (row, col) {bad} is {values[bad]}", figure=name
+        )
     return Heatmap(
         values=values,
         row_labels=tuple(str(label) for label in result.row_labels),
@@ -99,7 +110,8 @@ def heatmap_figure(name: str, *, title: str, alt: str):
         if name in _REGISTRY:
             other = _REGISTRY[name]
             raise FigureError(
-                f"figure '{name}' is declared twice: {other.module} and {compute.__module__}"
+                f"figure '{name}' is declared twice: {other.module} and {compute.__module__}",
+                figure=name,
             )
         _REGISTRY[name] = FigureSpec(name, title, alt, compute, compute.__module__)
         return compute

@@ -62,7 +62,8 @@ def build_figure(
     spec: FigureSpec, cache_dir: Path, heatmap: Heatmap | None = None
 ) -> RenderedFigure:
     """그림 하나: 계산하고 검사한 뒤(이미 했다면 heatmap으로 받아), 캐시에 없을 때만 그린다."""
-    heatmap = spec.heatmap() if heatmap is None else heatmap
+    if heatmap is None:
+        heatmap = spec.heatmap()
     key = cache_key(heatmap)
     paths = {scheme: cache_dir / f"{spec.name}-{key}-{scheme}.svg" for scheme in SCHEMES}
     rendered = not all(path.exists() for path in paths.values())
@@ -73,7 +74,8 @@ def build_figure(
             svg = {scheme: render_svg(heatmap, scheme) for scheme in SCHEMES}
         except Exception as exc:
             raise FigureError(
-                f"figure '{spec.name}' could not be drawn: {type(exc).__name__}: {exc}"
+                f"figure '{spec.name}' could not be drawn: {type(exc).__name__}: {exc}",
+                figure=spec.name,
             ) from exc
         cache_dir.mkdir(parents=True, exist_ok=True)
         for scheme in SCHEMES:
@@ -85,11 +87,18 @@ def build_figure(
 
 
 def build_figures(names: list[str], cache_dir: Path) -> dict[str, RenderedFigure]:
-    """이름 목록의 그림을 모두 만든다. 모르는 이름은 알려진 이름과 함께 FigureError."""
+    """이름 목록의 그림을 모두 만든다. 모르는 이름은 알려진 이름과 함께 FigureError.
+
+    이름을 모두 확인하고 행렬을 모두 계산한 뒤에야 그린다: 잘못된 그림이 하나라도 있으면
+    아무것도 그리거나 캐시에 쓰지 않는다.
+    """
     specs = all_figures()
-    unknown = [name for name in names if name not in specs]
-    if unknown:
-        raise FigureError(
-            f"unknown figure '{unknown[0]}'; declared figures are: {', '.join(specs) or '(none)'}"
-        )
-    return {name: build_figure(specs[name], cache_dir) for name in dict.fromkeys(names)}
+    unique = list(dict.fromkeys(names))
+    for name in unique:
+        if name not in specs:
+            raise FigureError(
+                f"unknown figure '{name}'; declared figures are: {', '.join(specs) or '(none)'}",
+                figure=name,
+            )
+    heatmaps = {name: specs[name].heatmap() for name in unique}
+    return {name: build_figure(specs[name], cache_dir, heatmaps[name]) for name in unique}
