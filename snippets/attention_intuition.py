@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from snippets.core import attention, softmax
-from snippets.figures import Heatmap, heatmap_figure
+from snippets.figures import Heatmap, figure
 
 # fmt: off
 # --8<-- [start:toy_vectors]
@@ -261,7 +261,7 @@ def scores_from_weights(weights: np.ndarray) -> np.ndarray:
 CAT_TEMPERATURES = (1.0, 0.5, 0.25)
 
 
-@heatmap_figure(
+@figure(
     "cat_query_weights",
     title="쿼리 'cat'의 가중치: 온도가 낮을수록 한 단어에 몰린다",
     alt=f"쿼리 cat이 The cat sat on the mat의 각 단어에 주는 가중치를 온도 "
@@ -278,7 +278,7 @@ def _cat_query_weights() -> Heatmap:
     )
 
 
-@heatmap_figure(
+@figure(
     "self_attention_matrix",
     title=f"The cat sat on the mat의 셀프 어텐션 가중치 (온도 {TEMPERATURE:g})",
     alt="6×6 셀프 어텐션 가중치 히트맵. 행은 쿼리 단어, 열은 키 단어이고 행마다 합이 1이다.",
@@ -287,7 +287,7 @@ def _self_attention_matrix() -> Heatmap:
     return Heatmap(self_attention_weights(SENTENCE), SENTENCE, SENTENCE)
 
 
-@heatmap_figure(
+@figure(
     "capital_lookup",
     title="수도 메모리에서 소프트 조회: 질문마다 키에 주는 가중치",
     alt="세 질문(수도가 파리인 나라, 아시아 섬나라, 아시아 나라)이 키 파리, 서울, 도쿄에 주는 "
@@ -298,7 +298,7 @@ def _capital_lookup() -> Heatmap:
     return Heatmap(rows, tuple(QUERIES), tuple(MEMORY), row_title="질문 (query)")
 
 
-@heatmap_figure(
+@figure(
     "cross_attention",
     title="크로스 어텐션: 한국어 단어가 영어 단어에 주는 가중치",
     alt="번역 중 한국어 단어 고양이가, 앉았다(쿼리)가 영어 단어 The, cat, sat(키)에 주는 "
@@ -314,7 +314,7 @@ def _cross_attention() -> Heatmap:
     )
 
 
-@heatmap_figure(
+@figure(
     "pronoun_it",
     title="대명사 It이 앞 문장의 단어들에 주는 가중치",
     alt="쿼리 It이 The dog chased the cat의 각 단어에 주는 가중치 히트맵.",

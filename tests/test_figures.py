@@ -3,11 +3,22 @@
 import re
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from snippets.figures import FigureError, FigureSpec, Heatmap, all_figures, heatmap_figure
+from snippets.figures import (
+    FigureError,
+    FigureSpec,
+    Heatmap,
+    HeatmapGrid,
+    LinePlot,
+    Series,
+    all_figures,
+    figure,
+)
 from snippets.figures.build import build_figure, build_figures, cache_key
 from snippets.figures.render import font_path, render_svg
 
@@ -27,10 +38,10 @@ def svg_texts(svg: bytes) -> list[str]:
 
 @pytest.mark.parametrize("name", list(all_figures()))
 def test_declared_figure_is_valid(name):
-    figure = all_figures()[name]
-    heatmap = figure.heatmap()
-    assert heatmap.values.shape == (len(heatmap.row_labels), len(heatmap.col_labels))
-    assert re.search("[가-힣]", figure.title) and re.search("[가-힣]", figure.alt)
+    spec = all_figures()[name]
+    data = spec.compute_checked()
+    assert data.summary()
+    assert re.search("[가-힣]", spec.title) and re.search("[가-힣]", spec.alt)
 
 
 def test_rendering_is_byte_identical_and_has_both_schemes():
@@ -80,6 +91,23 @@ def test_summary_names_ties():
         (lambda: Heatmap(np.ones((1, 3)), ("q",), ("a", "b")), "and 2 column labels"),
         (lambda: Heatmap(np.ones(3), ("q",), ("a", "b", "c")), "2-D matrix"),
         (lambda: np.ones((2, 2)), "returned ndarray, not a Heatmap"),
+        (
+            lambda: Heatmap(np.ones((1, 2)), ("q",), ("a", "b"), scores=np.ones((2, 2))),
+            r"scores are \(2, 2\) but values are \(1, 2\)",
+        ),
+        (
+            lambda: HeatmapGrid((SMALL, SMALL), ("머리 1",)),
+            "2 panels but 1 titles",
+        ),
+        (lambda: LinePlot(np.arange(3.0), (), "x", "y"), "at least one series"),
+        (
+            lambda: LinePlot(np.arange(3.0), (Series("선", np.ones(2)),), "x", "y"),
+            r"series '선' has \(2,\) points",
+        ),
+        (
+            lambda: LinePlot(np.arange(3.0), (Series("선", np.zeros(3)),), "x", "y", log_y=True),
+            "<= 0 on a log axis",
+        ),
     ],
 )
 def test_bad_figure_fails_with_its_name_and_writes_nothing(tmp_path, compute, message):
@@ -99,7 +127,7 @@ def test_unknown_figure_lists_declared_ones(tmp_path):
 def test_duplicate_declaration_is_refused():
     name = next(iter(all_figures()))
     with pytest.raises(FigureError, match=f"figure '{name}' is declared twice"):
-        heatmap_figure(name, title="t", alt="a")(lambda: SMALL)
+        figure(name, title="t", alt="a")(lambda: SMALL)
 
 
 def test_cache_hit_returns_same_bytes_without_rendering(tmp_path):
@@ -142,3 +170,27 @@ def test_warm_cache_does_not_import_matplotlib(tmp_path):
     rendered, imported = run()
     assert int(rendered) == len(all_figures()) and imported == "True"
     assert run() == ["0", "False"]
+
+
+def test_grid_and_line_plot_render_their_titles_and_labels():
+    grid = HeatmapGrid((SMALL, SMALL), ("헤드 1", "헤드 2"), columns=2)
+    texts = svg_texts(render_svg(grid, "dark"))
+    assert {"헤드 1", "헤드 2", "key1"} <= set(texts)
+    assert render_svg(grid, "dark") == render_svg(grid, "dark")
+    plot = LinePlot(
+        np.array([1.0, 2.0, 4.0]),
+        (Series("√d_k로 나눔", np.array([0.5, 0.4, 0.3])), Series("그대로", np.ones(3))),
+        "차원 d_k",
+        "가장 큰 가중치",
+        log_x=True,
+    )
+    texts = svg_texts(render_svg(plot, "light"))
+    assert {"√d_k로 나눔", "그대로", "차원 d_k", "가장 큰 가중치"} <= set(texts)
+    assert (
+        plot.summary() == "√d_k로 나눔: x=1일 때 0.5, x=4일 때 0.3; 그대로: x=1일 때 1, x=4일 때 1."
+    )
+
+
+def test_negative_scores_of_masked_cells_are_allowed():
+    masked = Heatmap(SMALL.values, ("가", "나"), ("a", "b"), scores=np.array([[0.0, -np.inf]] * 2))
+    assert build_figure(spec(lambda: masked), Path(tempfile.mkdtemp())).data.scores is not None

@@ -1,6 +1,6 @@
 """그림 이름 → SVG 바이트 (밝은/어두운 테마), 내용 해시로 캐시한다.
 
-캐시 키는 그림이 보여 주는 모든 것(행렬, 레이블, 축 제목)과 그리는 코드(render.py,
+캐시 키는 그림이 보여 주는 모든 것(행렬이나 곡선, 레이블, 축 제목)과 그리는 코드(render.py,
 matplotlib과 글꼴 패키지의 버전)의 해시다. 키가 같으면 matplotlib을 불러오지 않는다.
 MkDocs를 모르는 순수 파이썬이라, 훅·테스트·스크립트 어디서든 부를 수 있다.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from snippets.figures import SCHEMES, FigureError, FigureSpec, Heatmap, all_figures
+from snippets.figures import SCHEMES, FigureData, FigureError, FigureSpec, all_figures
 
 _RENDER_SOURCE = Path(__file__).with_name("render.py")
 
@@ -27,23 +27,17 @@ class RenderedFigure:
     alt: str
     svg: dict[str, bytes]  # scheme -> bytes
     rendered: bool  # False when both variants came from the cache
+    data: FigureData  # what the figure shows, for the page's interactive layer
 
 
-def cache_key(heatmap: Heatmap) -> str:
+def cache_key(data: FigureData) -> str:
     """그림의 데이터와 그리는 코드가 같으면 같은 키."""
     digest = hashlib.sha256()
     digest.update(_RENDER_SOURCE.read_bytes())
     for package in ("matplotlib", "koreanize-matplotlib"):
         digest.update(f"{package}=={metadata.version(package)}".encode())
-    described = {
-        "shape": heatmap.values.shape,
-        "rows": heatmap.row_labels,
-        "cols": heatmap.col_labels,
-        "row_title": heatmap.row_title,
-        "col_title": heatmap.col_title,
-    }
-    digest.update(json.dumps(described, ensure_ascii=False, sort_keys=True).encode())
-    digest.update(heatmap.values.astype("<f8").tobytes())
+    # json writes float64 with repr, which round-trips: any change in a value changes the key.
+    digest.update(json.dumps(data.data(), ensure_ascii=False, sort_keys=True).encode())
     return digest.hexdigest()[:32]
 
 
@@ -59,19 +53,19 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 def build_figure(
-    spec: FigureSpec, cache_dir: Path, heatmap: Heatmap | None = None
+    spec: FigureSpec, cache_dir: Path, data: FigureData | None = None
 ) -> RenderedFigure:
-    """그림 하나: 계산하고 검사한 뒤(이미 했다면 heatmap으로 받아), 캐시에 없을 때만 그린다."""
-    if heatmap is None:
-        heatmap = spec.heatmap()
-    key = cache_key(heatmap)
+    """그림 하나: 계산하고 검사한 뒤(이미 했다면 data로 받아), 캐시에 없을 때만 그린다."""
+    if data is None:
+        data = spec.compute_checked()
+    key = cache_key(data)
     paths = {scheme: cache_dir / f"{spec.name}-{key}-{scheme}.svg" for scheme in SCHEMES}
     rendered = not all(path.exists() for path in paths.values())
     if rendered:
         from snippets.figures.render import render_svg  # matplotlib only on a cache miss
 
         try:
-            svg = {scheme: render_svg(heatmap, scheme) for scheme in SCHEMES}
+            svg = {scheme: render_svg(data, scheme) for scheme in SCHEMES}
         except Exception as exc:
             raise FigureError(
                 f"figure '{spec.name}' could not be drawn: {type(exc).__name__}: {exc}",
@@ -82,8 +76,8 @@ def build_figure(
             _write_atomically(paths[scheme], svg[scheme])
     else:
         svg = {scheme: paths[scheme].read_bytes() for scheme in SCHEMES}
-    alt = f"{spec.alt} {heatmap.summary()}"
-    return RenderedFigure(spec.name, spec.title, alt, svg, rendered)
+    alt = f"{spec.alt} {data.summary()}"
+    return RenderedFigure(spec.name, spec.title, alt, svg, rendered, data)
 
 
 def build_figures(names: list[str], cache_dir: Path) -> dict[str, RenderedFigure]:
@@ -100,5 +94,5 @@ def build_figures(names: list[str], cache_dir: Path) -> dict[str, RenderedFigure
                 f"unknown figure '{name}'; declared figures are: {', '.join(specs) or '(none)'}",
                 figure=name,
             )
-    heatmaps = {name: specs[name].heatmap() for name in unique}
-    return {name: build_figure(specs[name], cache_dir, heatmaps[name]) for name in unique}
+    computed = {name: specs[name].compute_checked() for name in unique}
+    return {name: build_figure(specs[name], cache_dir, computed[name]) for name in unique}

@@ -1,4 +1,4 @@
-"""히트맵을 SVG로 그린다: 밝은 테마와 어두운 테마 한 장씩.
+"""그림을 SVG로 그린다: 밝은 테마와 어두운 테마 한 장씩. 히트맵, 히트맵 격자, 꺾은선.
 
 matplotlib은 여기서만 불러온다. pyplot을 쓰지 않아 전역 상태가 없고,
 같은 데이터는 언제나 같은 바이트가 된다 (고정 hashsalt, 날짜 없는 메타데이터).
@@ -16,7 +16,7 @@ from matplotlib import colormaps, font_manager
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from snippets.figures import SCHEMES, Heatmap
+from snippets.figures import SCHEMES, FigureData, Heatmap, HeatmapGrid, LinePlot
 
 # Text colours follow Material's default (light) and slate (dark) foregrounds;
 # the background stays transparent so the page colour shows through.
@@ -59,20 +59,26 @@ def _text_colour(rgba: tuple[float, ...]) -> str:
     return "#111111" if luminance > 0.45 else "#ffffff"
 
 
-def render_svg(heatmap: Heatmap, scheme: str) -> bytes:
-    """히트맵 한 장을 SVG 바이트로. 칸마다 값을 적는다."""
-    if scheme not in SCHEMES:
-        raise ValueError(f"unknown colour scheme {scheme!r}; expected one of {SCHEMES}")
+def _ticks(labels: tuple[str, ...]) -> tuple[list[int], list[str]]:
+    # A 32-wide positional-encoding matrix cannot show every label; show about 16.
+    step = max(1, -(-len(labels) // 16))
+    positions = list(range(0, len(labels), step))
+    return positions, [labels[i] for i in positions]
+
+
+def _norm(heatmaps) -> Normalize:
+    low = min(0.0, *(float(h.values.min()) for h in heatmaps))
+    high = max(1e-12, *(float(h.values.max()) for h in heatmaps))
+    return Normalize(vmin=low, vmax=high)
+
+
+def _draw_heatmap(axes, heatmap: Heatmap, norm: Normalize, scheme: str):
     values = heatmap.values
     n_rows, n_cols = values.shape
     ink = _INK[scheme]
-    norm = Normalize(vmin=min(0.0, float(values.min())), vmax=max(float(values.max()), 1e-12))
     cmap = colormaps[_COLORMAP]
-
-    with matplotlib.rc_context(_rc()):
-        figure = Figure(figsize=(1.4 + _CELL_INCHES * n_cols, 0.9 + _CELL_INCHES * n_rows))
-        axes = figure.add_subplot()
-        axes.imshow(values, cmap=cmap, norm=norm, aspect="equal")
+    image = axes.imshow(values, cmap=cmap, norm=norm, aspect="equal", interpolation="nearest")
+    if heatmap.annotate:
         for row in range(n_rows):
             for col in range(n_cols):
                 value = values[row, col]
@@ -85,21 +91,106 @@ def render_svg(heatmap: Heatmap, scheme: str) -> bytes:
                     fontsize=10,
                     color=_text_colour(cmap(norm(value))),
                 )
-        axes.set_xticks(range(n_cols), heatmap.col_labels)
-        axes.set_yticks(range(n_rows), heatmap.row_labels)
-        axes.xaxis.tick_top()
-        axes.xaxis.set_label_position("top")
-        axes.set_xlabel(heatmap.col_title, color=ink, labelpad=8)
-        axes.set_ylabel(heatmap.row_title, color=ink, labelpad=8)
-        axes.tick_params(colors=ink, length=0)
+    axes.set_xticks(*_ticks(heatmap.col_labels))
+    axes.set_yticks(*_ticks(heatmap.row_labels))
+    axes.xaxis.tick_top()
+    axes.xaxis.set_label_position("top")
+    axes.set_xlabel(heatmap.col_title, color=ink, labelpad=8)
+    axes.set_ylabel(heatmap.row_title, color=ink, labelpad=8)
+    axes.tick_params(colors=ink, length=0)
+    if heatmap.annotate:
         # Thin lines in the page colour separate the cells.
         axes.set_xticks(np.arange(-0.5, n_cols), minor=True)
         axes.set_yticks(np.arange(-0.5, n_rows), minor=True)
         axes.grid(which="minor", color=_GRID[scheme], linewidth=1.5)
         axes.tick_params(which="minor", length=0)
-        for spine in axes.spines.values():
-            spine.set_visible(False)
+    for spine in axes.spines.values():
+        spine.set_visible(False)
+    return image
 
+
+def _cell_inches(heatmap: Heatmap) -> float:
+    return _CELL_INCHES if heatmap.annotate else 0.22
+
+
+def _heatmap_figure(heatmap: Heatmap, scheme: str) -> Figure:
+    n_rows, n_cols = heatmap.values.shape
+    cell = _cell_inches(heatmap)
+    figure = Figure(figsize=(1.4 + cell * n_cols, 0.9 + cell * n_rows))
+    axes = figure.add_subplot()
+    image = _draw_heatmap(axes, heatmap, _norm([heatmap]), scheme)
+    if not heatmap.annotate:
+        # Without numbers in the cells, the colour bar is the only way to read a value.
+        bar = figure.colorbar(image, ax=axes, shrink=0.8)
+        bar.ax.tick_params(colors=_INK[scheme])
+        bar.outline.set_visible(False)
+    return figure
+
+
+def _grid_figure(grid: HeatmapGrid, scheme: str) -> Figure:
+    n_rows, n_cols = grid.panels[0].values.shape
+    cell = _cell_inches(grid.panels[0])
+    columns = min(grid.columns, len(grid.panels))
+    rows = -(-len(grid.panels) // columns)
+    figure = Figure(
+        figsize=(columns * (1.6 + cell * n_cols), rows * (1.3 + cell * n_rows)),
+        layout="constrained",
+    )
+    norm = _norm(grid.panels)  # one colour scale, so heads can be compared by colour
+    for index, (title, panel) in enumerate(zip(grid.titles, grid.panels, strict=True)):
+        axes = figure.add_subplot(rows, columns, index + 1)
+        _draw_heatmap(axes, panel, norm, scheme)
+        axes.set_title(title, color=_INK[scheme], fontsize=12, pad=10, loc="left")
+    return figure
+
+
+# Okabe–Ito: distinguishable with the common colour-vision deficiencies, on light and dark.
+_LINE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
+_MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
+def _lines_figure(plot: LinePlot, scheme: str) -> Figure:
+    ink = _INK[scheme]
+    figure = Figure(figsize=(6.4, 3.8), layout="constrained")
+    axes = figure.add_subplot()
+    for index, line in enumerate(plot.series):
+        axes.plot(
+            plot.x,
+            line.y,
+            label=line.label,
+            color=_LINE_COLOURS[index % len(_LINE_COLOURS)],
+            marker=_MARKERS[index % len(_MARKERS)],
+            markersize=4,
+            linewidth=1.8,
+        )
+    if plot.log_x:
+        axes.set_xscale("log", base=2)
+    if plot.log_y:
+        axes.set_yscale("log")
+    axes.set_xlabel(plot.x_label, color=ink)
+    axes.set_ylabel(plot.y_label, color=ink)
+    axes.tick_params(colors=ink, which="both")
+    axes.grid(True, color=ink, alpha=0.15, linewidth=0.8)
+    for spine in axes.spines.values():
+        spine.set_color(ink)
+        spine.set_alpha(0.4)
+    legend = axes.legend(frameon=False)
+    for text in legend.get_texts():
+        text.set_color(ink)
+    return figure
+
+
+def render_svg(data: FigureData, scheme: str) -> bytes:
+    """그림 한 장을 SVG 바이트로. 히트맵은 칸마다 값을 적는다."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown colour scheme {scheme!r}; expected one of {SCHEMES}")
+    with matplotlib.rc_context(_rc()):
+        if isinstance(data, Heatmap):
+            figure = _heatmap_figure(data, scheme)
+        elif isinstance(data, HeatmapGrid):
+            figure = _grid_figure(data, scheme)
+        else:
+            figure = _lines_figure(data, scheme)
         buffer = io.BytesIO()
         figure.savefig(
             buffer,
