@@ -1,8 +1,9 @@
-"""MkDocs hook: ``<!-- figure: name -->`` in a page becomes that heatmap, light and dark.
+"""MkDocs hook: ``<!-- figure: name -->`` in a page becomes that figure, light and dark.
 
 The figures themselves are declared, computed, drawn and cached by ``snippets.figures``
-(plain Python); this module only finds the markers, hands the SVGs to MkDocs as generated
-files (never written into docs/) and writes the Markdown that shows them.
+(plain Python); this module only finds the markers, hands the SVGs and the JSON behind them
+to MkDocs as generated files (never written into docs/) and writes the Markdown that shows
+them. docs/javascripts/figures.js reads the JSON to make heatmap cells hoverable.
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ def on_files(files: Files, config) -> Files:
     for name, figure in rendered.items():
         for scheme, svg in figure.svg.items():
             files.append(File.generated(config, f"{SITE_FOLDER}/{name}-{scheme}.svg", content=svg))
+        files.append(File.generated(config, f"{SITE_FOLDER}/{name}.json", content=figure.json()))
     return files
 
 
@@ -93,15 +95,21 @@ def _escape_alt(text: str) -> str:
     return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
 
 
-def figure_markdown(figure, page: str) -> str:
-    """Material shows the #only-light image in light mode and the #only-dark one in dark mode."""
+def figure_markdown(figure, page: str, url: str) -> str:
+    """Material shows the #only-light image in light mode and the #only-dark one in dark mode.
+
+    Image links are relative to the page's source (MkDocs rewrites them); the data link is a
+    plain attribute MkDocs leaves alone, so it is relative to the page's URL.
+    """
     folder = posixpath.dirname(page) or "."
+    url_folder = url.rstrip("/") if url.endswith("/") else posixpath.dirname(url)
+    data = posixpath.relpath(f"{SITE_FOLDER}/{figure.name}.json", url_folder or ".")
     images = []
     for scheme in figure.svg:
         src = posixpath.relpath(f"{SITE_FOLDER}/{figure.name}-{scheme}.svg", folder)
         images.append(f"![{_escape_alt(figure.alt)}]({src}#only-{scheme}){{ loading=lazy }}")
     return (
-        f'<figure class="heatmap" id="figure-{figure.name}" markdown="span">\n'
+        f'<figure class="heatmap" id="figure-{figure.name}" data-figure="{data}" markdown="span">\n'
         + "\n".join(images)
         + f"\n<figcaption>{figure.title}</figcaption>\n</figure>"
     )
@@ -111,5 +119,5 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     src_uri = page.file.src_uri
     lines = markdown.splitlines()
     for index, name in _scan(markdown, src_uri):
-        lines[index] = figure_markdown(_placed[src_uri][name], src_uri)
+        lines[index] = figure_markdown(_placed[src_uri][name], src_uri, page.url)
     return "\n".join(lines) + "\n"

@@ -275,6 +275,7 @@ def _cat_query_weights() -> Heatmap:
         row_labels=tuple(f"온도 {t:g}" for t in CAT_TEMPERATURES),
         col_labels=SENTENCE,
         row_title="온도 (temperature)",
+        scores=np.stack([similarity(words[1], words)] * len(CAT_TEMPERATURES)),  # (3, 6)
     )
 
 
@@ -284,7 +285,9 @@ def _cat_query_weights() -> Heatmap:
     alt="6×6 셀프 어텐션 가중치 히트맵. 행은 쿼리 단어, 열은 키 단어이고 행마다 합이 1이다.",
 )
 def _self_attention_matrix() -> Heatmap:
-    return Heatmap(self_attention_weights(SENTENCE), SENTENCE, SENTENCE)
+    words = embed(SENTENCE)  # (6, d)
+    scores = words @ words.T  # (6, d) @ (d, 6) -> (6, 6), 온도로 나누기 전
+    return Heatmap(self_attention_weights(SENTENCE), SENTENCE, SENTENCE, scores=scores)
 
 
 @figure(
@@ -295,7 +298,8 @@ def _self_attention_matrix() -> Heatmap:
 )
 def _capital_lookup() -> Heatmap:
     rows = np.stack([attention_weights(q, KEY_VECTORS, TEMPERATURE) for q in QUERIES.values()])
-    return Heatmap(rows, tuple(QUERIES), tuple(MEMORY), row_title="질문 (query)")
+    scores = np.stack([similarity(q, KEY_VECTORS) for q in QUERIES.values()])  # (3, 3)
+    return Heatmap(rows, tuple(QUERIES), tuple(MEMORY), row_title="질문 (query)", scores=scores)
 
 
 @figure(
@@ -305,12 +309,14 @@ def _capital_lookup() -> Heatmap:
     "가중치 히트맵.",
 )
 def _cross_attention() -> Heatmap:
+    queries = embed(MEANING[word] for word in TARGET)  # (n_target, d)
     return Heatmap(
         cross_attention_weights(),
         TARGET,
         SOURCE,
         row_title="한국어 쿼리",
         col_title="영어 키",
+        scores=queries @ embed(SOURCE).T,  # (n_target, d) @ (d, n_source), 온도로 나누기 전
     )
 
 
@@ -320,4 +326,6 @@ def _cross_attention() -> Heatmap:
     alt="쿼리 It이 The dog chased the cat의 각 단어에 주는 가중치 히트맵.",
 )
 def _pronoun_it() -> Heatmap:
-    return Heatmap(pronoun_weights()[np.newaxis, :], ("It",), PRONOUN_CONTEXT)
+    keys = embed(PRONOUN_CONTEXT, PRONOUN_VECTORS)  # (n_k, d)
+    scores = similarity(PRONOUN_VECTORS["it"], keys)[np.newaxis, :]  # (1, n_k)
+    return Heatmap(pronoun_weights()[np.newaxis, :], ("It",), PRONOUN_CONTEXT, scores=scores)

@@ -136,7 +136,7 @@ def test_cache_hit_returns_same_bytes_without_rendering(tmp_path):
     assert first.rendered and not second.rendered
     assert first.svg == second.svg
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        f"test_figure-{cache_key(SMALL)}-{s}.svg" for s in ("light", "dark")
+        f"test_figure-{cache_key(SMALL)}-{s}" for s in ("light.svg", "dark.svg", "areas.json")
     )
 
 

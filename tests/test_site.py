@@ -137,21 +137,21 @@ def test_all_pages_are_built(built_site):
 # LINE stands for the line number of the fault.
 BROKEN = {
     "unknown figure": (
-        "docs/02_self_attention.md",
+        "docs/index.md",
         lambda text: text + "\n<!-- figure: no_such_figure -->\n",
-        "02_self_attention.md: unknown figure 'no_such_figure'",
+        "index.md: unknown figure 'no_such_figure'",
     ),
     "missing section": (
-        "docs/02_self_attention.md",
-        lambda text: text.replace("core.py:attention", "core.py:no_such_section"),
-        "02_self_attention.md:LINE: include 'snippets/core.py:no_such_section': "
+        "docs/01_attention_intuition.md",
+        lambda text: text.replace("core.py:softmax", "core.py:no_such_section"),
+        "01_attention_intuition.md:LINE: include 'snippets/core.py:no_such_section': "
         "section 'no_such_section' has no '# --8<-- [start:no_such_section]' marker",
     ),
     "figure raises": (
         "snippets/attention_intuition.py",
         lambda text: text.replace(
-            'return Heatmap(pronoun_weights()[np.newaxis, :], ("It",), PRONOUN_CONTEXT)',
-            'raise RuntimeError("broken on purpose")',
+            "scores = similarity(PRONOUN_VECTORS",
+            'raise RuntimeError("broken on purpose")\n    scores = similarity(PRONOUN_VECTORS',
         ),
         "01_attention_intuition.md: figure 'pronoun_it' (snippets.attention_intuition._pronoun_it) "
         "raised RuntimeError: broken on purpose",
@@ -165,14 +165,14 @@ BROKEN = {
     ),
     "labels do not match": (
         "snippets/attention_intuition.py",
-        lambda text: text.replace('("It",), PRONOUN_CONTEXT)', '("It",), PRONOUN_CONTEXT[:3])'),
+        lambda text: text.replace('("It",), PRONOUN_CONTEXT,', '("It",), PRONOUN_CONTEXT[:3],'),
         "01_attention_intuition.md: figure 'pronoun_it': matrix is 1x5 but there are 1 row labels "
         "and 3 column labels",
     ),
     "inline python": (
-        "docs/02_self_attention.md",
+        "docs/index.md",
         lambda text: text + "\n```python\nprint('inline')\n```\n",
-        "02_self_attention.md:LINE: Python written inline in a page",
+        "index.md:LINE: Python written inline in a page",
     ),
 }
 

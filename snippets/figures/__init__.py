@@ -26,8 +26,10 @@ class FigureError(ValueError):
         self.figure = figure
 
 
-def _matrix(values) -> list[list[float]]:
-    return np.asarray(values, dtype=float).tolist()
+def _matrix(values) -> list[list[float | None]]:
+    # JSON has no -inf; a masked score (-inf) becomes null.
+    array = np.asarray(values, dtype=float)
+    return [[None if np.isneginf(v) else float(v) for v in row] for row in array]
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,13 @@ class RenderedFigure:
     svg: dict[str, bytes]  # scheme -> bytes
     rendered: bool  # False when both variants came from the cache
     data: FigureData  # what the figure shows, for the page's interactive layer
+    areas: list[dict[str, float]]  # where each heatmap's cells lie in the image (fractions)
+
+    def json(self) -> bytes:
+        """The data behind the figure and where its cells are: the page's script reads this."""
+        document = {"name": self.name, "title": self.title, **self.data.data()}
+        document["areas"] = self.areas
+        return json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
 
 
 def cache_key(data: FigureData) -> str:
@@ -60,12 +67,13 @@ def build_figure(
         data = spec.compute_checked()
     key = cache_key(data)
     paths = {scheme: cache_dir / f"{spec.name}-{key}-{scheme}.svg" for scheme in SCHEMES}
-    rendered = not all(path.exists() for path in paths.values())
+    areas_path = cache_dir / f"{spec.name}-{key}-areas.json"
+    rendered = not all(path.exists() for path in [*paths.values(), areas_path])
     if rendered:
-        from snippets.figures.render import render_svg  # matplotlib only on a cache miss
+        from snippets.figures.render import render  # matplotlib only on a cache miss
 
         try:
-            svg = {scheme: render_svg(data, scheme) for scheme in SCHEMES}
+            svg, areas = render(data)
         except Exception as exc:
             raise FigureError(
                 f"figure '{spec.name}' could not be drawn: {type(exc).__name__}: {exc}",
@@ -74,10 +82,12 @@ def build_figure(
         cache_dir.mkdir(parents=True, exist_ok=True)
         for scheme in SCHEMES:
             _write_atomically(paths[scheme], svg[scheme])
+        _write_atomically(areas_path, json.dumps(areas).encode())
     else:
         svg = {scheme: paths[scheme].read_bytes() for scheme in SCHEMES}
+        areas = json.loads(areas_path.read_bytes())
     alt = f"{spec.alt} {data.summary()}"
-    return RenderedFigure(spec.name, spec.title, alt, svg, rendered, data)
+    return RenderedFigure(spec.name, spec.title, alt, svg, rendered, data, areas)
 
 
 def build_figures(names: list[str], cache_dir: Path) -> dict[str, RenderedFigure]:

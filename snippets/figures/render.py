@@ -180,24 +180,78 @@ def _lines_figure(plot: LinePlot, scheme: str) -> Figure:
     return figure
 
 
+_PAD_INCHES = 0.05
+
+
+def _figure(data: FigureData, scheme: str) -> Figure:
+    if isinstance(data, Heatmap):
+        return _heatmap_figure(data, scheme)
+    if isinstance(data, HeatmapGrid):
+        return _grid_figure(data, scheme)
+    return _lines_figure(data, scheme)
+
+
+def _cell_areas(figure: Figure) -> list[dict[str, float]]:
+    """Where each heatmap's cells lie in the saved image, as fractions of its width and height.
+
+    The page's script lays its hover grid over exactly this rectangle; the geometry is the same
+    in both schemes (only colours differ), so one layout serves both images.
+    """
+    renderer = figure._get_renderer()
+    # Same box as savefig(bbox_inches="tight", pad_inches=_PAD_INCHES), in display pixels.
+    box = figure.get_tightbbox(renderer).padded(_PAD_INCHES).transformed(figure.dpi_scale_trans)
+    areas = []
+    for axes in figure.axes:
+        if not axes.images or axes.get_label() == "<colorbar>":
+            continue
+        n_rows, n_cols = axes.images[0].get_array().shape
+        (left, bottom), (right, top) = axes.transData.transform(
+            [(-0.5, n_rows - 0.5), (n_cols - 0.5, -0.5)]
+        )
+        areas.append(
+            {
+                "left": round(float((left - box.x0) / box.width), 5),
+                "top": round(float((box.y1 - top) / box.height), 5),
+                "width": round(float((right - left) / box.width), 5),
+                "height": round(float((top - bottom) / box.height), 5),
+            }
+        )
+    return areas
+
+
+def _save(figure: Figure, format: str) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(
+        buffer,
+        format=format,
+        transparent=True,
+        bbox_inches="tight",
+        pad_inches=_PAD_INCHES,
+        metadata={"Date": None, "Creator": None} if format == "svg" else {"Software": None},
+    )
+    return buffer.getvalue()
+
+
+def render(data: FigureData) -> tuple[dict[str, bytes], list[dict[str, float]]]:
+    """그림 한 장을 테마마다 SVG로, 그리고 히트맵 칸들이 그림 안에서 차지하는 자리."""
+    svg, areas = {}, []
+    with matplotlib.rc_context(_rc()):
+        for scheme in SCHEMES:
+            figure = _figure(data, scheme)
+            svg[scheme] = _save(figure, "svg")
+            areas = _cell_areas(figure)
+    return svg, areas
+
+
 def render_svg(data: FigureData, scheme: str) -> bytes:
     """그림 한 장을 SVG 바이트로. 히트맵은 칸마다 값을 적는다."""
     if scheme not in SCHEMES:
         raise ValueError(f"unknown colour scheme {scheme!r}; expected one of {SCHEMES}")
     with matplotlib.rc_context(_rc()):
-        if isinstance(data, Heatmap):
-            figure = _heatmap_figure(data, scheme)
-        elif isinstance(data, HeatmapGrid):
-            figure = _grid_figure(data, scheme)
-        else:
-            figure = _lines_figure(data, scheme)
-        buffer = io.BytesIO()
-        figure.savefig(
-            buffer,
-            format="svg",
-            transparent=True,
-            bbox_inches="tight",
-            pad_inches=0.05,
-            metadata={"Date": None, "Creator": None},
-        )
-    return buffer.getvalue()
+        return _save(_figure(data, scheme), "svg")
+
+
+def render_png(data: FigureData, scheme: str, dpi: int = 100) -> bytes:
+    """PNG with exactly the SVG's layout; tests read pixel colours from it."""
+    with matplotlib.rc_context(_rc() | {"savefig.dpi": dpi}):
+        return _save(_figure(data, scheme), "png")
