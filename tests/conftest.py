@@ -18,6 +18,7 @@ PROJECT_PARTS = (
     "docs",
     "snippets",
     "hooks",
+    "overrides",
     "mkdocs.yml",
     "pyproject.toml",
     "Makefile",

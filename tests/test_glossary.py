@@ -1,32 +1,16 @@
 """The glossary is the one spelling list: every page and snippet uses its preferred terms."""
 
-import re
-
 import pytest
 
 from .conftest import ROOT
 
+import glossary  # hooks/glossary.py  # isort: skip
+
 GLOSSARY = ROOT / "docs" / "glossary.md"
-_ROW = re.compile(
-    r'^\| <span id="(?P<id>[a-z0-9-]+)">(?P<term>[^<]+)</span> \| (?P<english>[^|]+) \|'
-)
 
 
-def glossary_rows() -> list[dict[str, object]]:
-    rows = []
-    for line in GLOSSARY.read_text(encoding="utf-8").splitlines():
-        match = _ROW.match(line)
-        if match:
-            avoid = line.rstrip(" |").rsplit("|", 1)[1]
-            rows.append(
-                {
-                    "id": match["id"],
-                    "term": match["term"],
-                    "english": match["english"].strip(),
-                    "avoid": [v.strip() for v in avoid.split(",") if v.strip()],
-                }
-            )
-    return rows
+def glossary_rows() -> list[glossary.Term]:
+    return glossary.load(ROOT)
 
 
 def course_texts() -> dict[str, str]:
@@ -44,27 +28,41 @@ def course_texts() -> dict[str, str]:
 def test_glossary_is_well_formed():
     rows = glossary_rows()
     assert len(rows) >= 40
+    assert len(rows) == GLOSSARY.read_text(encoding="utf-8").count('| <span id="')
     for key in ("id", "term", "english"):
-        values = [row[key] for row in rows]
+        values = [getattr(row, key) for row in rows]
         assert len(values) == len(set(values)), f"duplicate {key} in the glossary"
+    lessons = {path.name for path in (ROOT / "docs").glob("0*.md")}
     for row in rows:
-        assert row["avoid"], f"{row['term']}: list at least one spelling to avoid"
-        assert row["term"] not in row["avoid"]
+        assert row.avoid, f"{row.term}: list at least one spelling to avoid"
+        assert row.term not in row.avoid
+        assert row.lessons and set(row.lessons) <= lessons, f"{row.term}: {row.lessons}"
 
 
-@pytest.mark.parametrize("row", glossary_rows(), ids=lambda row: row["id"])
+@pytest.mark.parametrize("row", glossary_rows(), ids=lambda row: row.id)
 def test_pages_use_the_preferred_spelling(row):
     found = [
-        f"{name}:{number}: {variant!r} (use {row['term']!r})"
+        f"{name}:{number}: {variant!r} (use {row.term!r})"
         for name, text in course_texts().items()
         for number, line in enumerate(text.splitlines(), 1)
-        for variant in row["avoid"]
+        for variant in row.avoid
         if variant in line
     ]
     assert not found, "\n".join(found)
 
 
 def test_a_misspelling_is_caught():
-    rows = {row["id"]: row for row in glossary_rows()}
+    rows = {row.id: row for row in glossary_rows()}
     line = "이것이 셀프어텐션입니다."
-    assert any(variant in line for variant in rows["self-attention"]["avoid"])
+    assert any(variant in line for variant in rows["self-attention"].avoid)
+
+
+def test_search_tags_keep_a_word_with_the_page_that_teaches_it():
+    tags = glossary.search_tags(glossary_rows())
+    assert {"어텐션", "attention", "소프트맥스", "softmax", "쿼리"} <= set(
+        tags["01_attention_intuition.md"]
+    )
+    assert "셀프" in tags["02_self_attention.md"] and "어텐션" not in tags["02_self_attention.md"]
+    assert "softmax" not in tags["06_efficient_attention.md"]
+    for page, words in tags.items():
+        assert len(words) == len(set(words)), page
