@@ -398,11 +398,18 @@ def measure_timings(lengths: tuple[int, ...] = TIMING_LENGTHS) -> dict:
         for block in TIMING_BLOCKS:
             tiled = median_seconds(tiled_attention, queries, keys, values, block, block)
             seconds[f"tiled_{block}"].append(tiled)
+    # Peak memory is measured here too, not during the build: tracemalloc's peak shifts by a few
+    # bytes with what the process ran before, and a build must give the same bytes every time.
+    peak_mib = {"naive": memory_curve(None)} | {
+        f"tiled_{block}": memory_curve(block) for block in TIMING_BLOCKS
+    }
     return {
         "lengths": list(lengths),
         "d_head": D_HEAD,
         "repeats": TIMING_REPEATS,
         "seconds": {name: [float(f"{s:.4g}") for s in times] for name, times in seconds.items()},
+        "memory_lengths": list(MEMORY_LENGTHS),
+        "peak_mib": {name: [round(float(m), 4) for m in mib] for name, mib in peak_mib.items()},
         "machine": {
             "cpu_count": os.cpu_count(),
             "platform": platform.platform(),
@@ -428,6 +435,8 @@ MEASURED_FUNCTIONS = (
     random_qkv,
     median_seconds,
     measure_timings,
+    peak_memory_bytes,
+    memory_curve,
 )
 
 
@@ -578,17 +587,19 @@ def _causal_tiles() -> Heatmap:
 
 @figure(
     "efficient_peak_memory",
-    title="길이 n에 따른 최대 메모리 (tracemalloc으로 측정, float64, d = 64)",
+    title="길이 n에 따른 최대 메모리 (tracemalloc으로 잰 저장값, float64, d = 64)",
     alt=f"가로축은 길이 n({MEMORY_LENGTHS[0]}부터 {MEMORY_LENGTHS[-1]}까지, 로그), 세로축은 "
     "최대 메모리 MiB(로그). n이 2배가 될 때 기본 구현은 약 4배로, 타일링은 2배보다 적게 늘어난다.",
 )
 def _peak_memory() -> LinePlot:
+    timings = load_timings()
+    peak_mib = timings["peak_mib"]
     return LinePlot(
-        np.array(MEMORY_LENGTHS),
+        np.array(timings["memory_lengths"]),
         (
-            Series("기본 구현 (n×n 행렬)", memory_curve(None)),
-            Series("타일링, 블록 64", memory_curve(64)),
-            Series("타일링, 블록 256", memory_curve(256)),
+            Series("기본 구현 (n×n 행렬)", np.array(peak_mib["naive"])),
+            Series("타일링, 블록 64", np.array(peak_mib["tiled_64"])),
+            Series("타일링, 블록 256", np.array(peak_mib["tiled_256"])),
         ),
         x_label="길이 n",
         y_label="최대 메모리 (MiB)",
