@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Material 9.8 prints an end-of-life notice for MkDocs 2 on every run; it is not a build warning.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install serve build test lint format clean
+.PHONY: install serve build test lint format clean bench
 
 install: $(STAMP)
 
@@ -39,3 +39,7 @@ format: $(STAMP)
 
 clean:
 	rm -rf site .cache
+
+# Build time, serve edit latency and page weight, measured on a temporary copy of the project.
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py

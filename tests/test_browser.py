@@ -139,6 +139,8 @@ class Visit:
         self.errors: list[str] = []
         self.failed: list[str] = []
         self.foreign: list[str] = []
+        self.requested: list[str] = []
+        self.page.on("request", lambda r: self.requested.append(r.url))
         self.page.on(
             "console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}")
         )
@@ -196,12 +198,14 @@ def scroll_through(page):
 
 @pytest.mark.parametrize("path", PAGES)
 def test_page_loads_cleanly_from_this_host_only(visit, path):
-    seen = visit(path)
+    seen = visit(path, color_scheme="light")
     scroll_through(seen.page)
     assert seen.errors == []
     assert seen.failed == []
     assert seen.foreign == [], "requests to other hosts"
     assert seen.page.evaluate("document.documentElement.lang") == "ko"
+    # In light mode the dark variants stay hidden, and hidden lazy images are never fetched.
+    assert [url for url in seen.requested if url.endswith("-dark.svg")] == []
 
 
 @pytest.mark.parametrize("path", PAGES)

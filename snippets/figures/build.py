@@ -7,6 +7,7 @@ MkDocs를 모르는 순수 파이썬이라, 훅·테스트·스크립트 어디�
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -37,12 +38,20 @@ class RenderedFigure:
         return json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
 
 
+@functools.cache
+def _renderer_fingerprint() -> bytes:
+    # Once per import: the figure hook imports this module anew for every build.
+    versions = "".join(
+        f"{package}=={metadata.version(package)};"
+        for package in ("matplotlib", "koreanize-matplotlib")
+    )
+    return _RENDER_SOURCE.read_bytes() + versions.encode()
+
+
 def cache_key(data: FigureData) -> str:
     """그림의 데이터와 그리는 코드가 같으면 같은 키."""
     digest = hashlib.sha256()
-    digest.update(_RENDER_SOURCE.read_bytes())
-    for package in ("matplotlib", "koreanize-matplotlib"):
-        digest.update(f"{package}=={metadata.version(package)}".encode())
+    digest.update(_renderer_fingerprint())
     # json writes float64 with repr, which round-trips: any change in a value changes the key.
     digest.update(json.dumps(data.data(), ensure_ascii=False, sort_keys=True).encode())
     return digest.hexdigest()[:32]
