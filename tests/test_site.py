@@ -14,7 +14,7 @@ from snippets.core import softmax
 from snippets.figures import all_figures
 from snippets.figures.build import build_figure
 
-from .conftest import ROOT, build_env, run_build
+from .conftest import ROOT, build_env, copy_project, run_build
 
 LESSON = "01_attention_intuition/index.html"
 # Every section of the seed text, by the English anchor the page gives it.
@@ -103,15 +103,24 @@ def test_pages_load_nothing_from_other_hosts(built_site):
     assert "fonts.googleapis" not in page(site)
 
 
-def test_cold_and_warm_builds_give_the_same_bytes(project, tmp_path):
-    epoch = {"SOURCE_DATE_EPOCH": "1700000000"}
-    cold, warm = tmp_path / "cold", tmp_path / "warm"
-    assert run_build(project, cold, env=epoch).returncode == 0  # empty figure cache
-    assert run_build(project, warm, env=epoch).returncode == 0  # every figure from the cache
-    files = sorted(p.relative_to(cold) for p in cold.rglob("*") if p.is_file())
-    assert files == sorted(p.relative_to(warm) for p in warm.rglob("*") if p.is_file())
+def _same_tree(first: Path, second: Path) -> None:
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
     for file in files:
-        assert (cold / file).read_bytes() == (warm / file).read_bytes(), file
+        assert (first / file).read_bytes() == (second / file).read_bytes(), file
+
+
+def test_two_clean_builds_and_a_warm_one_give_the_same_bytes(project, tmp_path):
+    """Figures, notebook pages, search index and sitemap: same commit, same epoch, same bytes."""
+    epoch = {"SOURCE_DATE_EPOCH": "1700000000"}
+    other = copy_project(tmp_path / "other")  # a second checkout with its own empty caches
+    first, second, warm = tmp_path / "first", tmp_path / "second", tmp_path / "warm"
+    assert run_build(project, first, env=epoch).returncode == 0
+    assert run_build(other, second, env=epoch).returncode == 0
+    assert run_build(project, warm, env=epoch).returncode == 0  # everything from the cache
+    _same_tree(first, second)
+    _same_tree(first, warm)
+    assert "<lastmod>2023-11-14</lastmod>" in (first / "sitemap.xml").read_text()
 
 
 def test_build_writes_nothing_into_docs(built_site):
