@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from hypothesis import settings
@@ -17,6 +19,7 @@ HOOKS = ROOT / "hooks"
 PROJECT_PARTS = (
     "docs",
     "snippets",
+    "notebooks",
     "hooks",
     "overrides",
     "mkdocs.yml",
@@ -31,6 +34,13 @@ settings.load_profile("course")
 
 if str(HOOKS) not in sys.path:
     sys.path.insert(0, str(HOOKS))
+
+
+def site_path() -> str:
+    """The path the site is served under (GitHub Pages: /<repository>), from site_url's default."""
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    default = re.search(r'site_url: !ENV \[SITE_URL, "([^"]+)"\]', config)
+    return urlparse(default.group(1)).path.rstrip("/")
 
 
 def build_env() -> dict[str, str]:

@@ -15,9 +15,10 @@ import shutil
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
+
+from .conftest import site_path
 
 BROWSER_CANDIDATES = (
     "/usr/bin/chromium",
@@ -66,16 +67,6 @@ def browser():
         browser = playwright.chromium.launch(executable_path=executable, args=BROWSER_ARGS)
         yield browser
         browser.close()
-
-
-def site_path() -> str:
-    """The path the site is published under (GitHub Pages: /<repository>/), from site_url."""
-    from .conftest import ROOT
-
-    default = re.search(
-        r'site_url: !ENV \[SITE_URL, "([^"]+)"\]', (ROOT / "mkdocs.yml").read_text()
-    )
-    return urlparse(default.group(1)).path.rstrip("/")
 
 
 class _PagesLikeHandler(SimpleHTTPRequestHandler):

@@ -1,5 +1,6 @@
 """`mkdocs serve`: an edit in snippets/ reaches the served figure and page without a restart."""
 
+import re
 import socket
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import build_env
+from .conftest import build_env, site_path
 
 FIGURE = "figures/self_attention_matrix-light.svg"
 PAGE = "01_attention_intuition/"
@@ -27,6 +28,11 @@ def fetch(base: str, path: str) -> bytes | None:
             return response.read()
     except OSError:
         return None
+
+
+def without_reload_stamp(page: bytes) -> bytes:
+    # mkdocs serve injects livereload(<epoch>, <request id>) into every page it serves.
+    return re.sub(rb"livereload\(\d+, \d+\);", b"", page)
 
 
 def wait_for(condition, seconds: float, what: str):
@@ -49,7 +55,7 @@ def served(project: Path, tmp_path: Path):
         cwd=project, env=build_env(), stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        yield project, f"http://127.0.0.1:{port}/", log
+        yield project, f"http://127.0.0.1:{port}{site_path()}/", log
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -80,3 +86,35 @@ def test_snippet_edit_changes_served_figure_and_page(served):
         return "Restart `make serve`" in log.read()
 
     wait_for(restart_requested, 60, "the restart message")
+
+
+def test_a_broken_figure_keeps_the_last_good_site_served(served):
+    project, base, log = served
+    before = wait_for(lambda: fetch(base, FIGURE), 120, "the first build")
+    page_before = fetch(base, PAGE)
+    module = project / "snippets" / "attention_intuition.py"
+    source = module.read_text(encoding="utf-8")
+    broken = source.replace(
+        "    words = embed(SENTENCE)  # (6, d)\n    scores = words @ words.T",
+        '    raise RuntimeError("broken on purpose")\n    scores = None',
+    )
+    assert broken != source
+    module.write_text(broken, encoding="utf-8")
+
+    def logged(text):
+        log.seek(0)
+        return text in log.read()
+
+    wait_for(lambda: logged("Still serving the last good site"), 60, "the failed rebuild")
+    log.seek(0)
+    errors = [line for line in log.read().splitlines() if "broken on purpose" in line]
+    assert len(errors) == 1 and "01_attention_intuition.md" in errors[0], errors
+    # Not stuck: the last good page and figure answer at once.
+    started = time.monotonic()
+    assert without_reload_stamp(fetch(base, PAGE)) == without_reload_stamp(page_before)
+    assert fetch(base, FIGURE) == before
+    assert time.monotonic() - started < 5
+
+    module.write_text(source.replace("TEMPERATURE = 0.5", "TEMPERATURE = 0.25"), encoding="utf-8")
+    after = wait_for(lambda: (f := fetch(base, FIGURE)) and f != before and f, 60, "recovery")
+    assert b"<!-- 0.68 -->" in after
