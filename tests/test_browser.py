@@ -418,3 +418,17 @@ def test_missing_page_shows_the_korean_404_with_its_styles(visit):
     page.locator(".md-content a", has_text="강좌 소개").click()
     page.wait_for_load_state("networkidle")
     assert "어텐션 메커니즘 강좌" in page.locator("h1").first.inner_text()
+
+
+def test_without_javascript_the_static_figures_remain(visit):
+    page = visit("/01_attention_intuition/", java_script_enabled=False).page
+    scroll_through(page)
+    figures = page.locator("figure[data-figure]")
+    assert figures.count() >= 5
+    assert page.locator(".heatmap-cells").count() == 0
+    loaded = page.evaluate(
+        "() => [...document.querySelectorAll('figure img')]"
+        ".filter(i => getComputedStyle(i).display !== 'none')"
+        ".map(i => i.complete && i.naturalWidth > 0)"
+    )
+    assert loaded and all(loaded)
