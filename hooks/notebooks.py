@@ -1,0 +1,248 @@
+"""MkDocs hook: run the practice notebooks (notebooks/*.py, jupytext) and publish them.
+
+Each notebook is executed in a fresh kernel (nbclient), from the project root so that
+``import snippets`` finds this project's code. The executed .ipynb is cached under
+.cache/notebooks/ by a key covering the notebook, every ``snippets`` module it imports
+(transitively) and the versions of the tools that run it, so a warm build starts no kernel
+and an edit in snippets/ re-runs exactly the notebooks that import the edited module.
+
+The executed notebook becomes a page (rendered by mkdocs-jupyter) at notebooks/<name>/ and a
+download at downloads/<name>.ipynb. Nothing is written into docs/.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import logging
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File, Files
+
+log = logging.getLogger("mkdocs.hooks.notebooks")
+
+SOURCE_FOLDER = "notebooks"
+PAGE_FOLDER = "notebooks"
+DOWNLOAD_FOLDER = "downloads"
+PACKAGE = "snippets"
+TOOLS = ("nbclient", "jupytext", "nbformat", "ipykernel", "numpy", "matplotlib")
+TIMEOUT = 60
+
+# What the last build did, for tests and benchmarks: notebook names, in order.
+executed: list[str] = []
+published: list[str] = []
+
+
+def _module_file(root: Path, module: str) -> Path | None:
+    """snippets.x.y -> snippets/x/y.py or snippets/x/y/__init__.py, if it is in the project."""
+    base = root.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imported_modules(tree: ast.AST, current: str | None = None) -> set[str]:
+    """Names of the snippets modules a source imports (and the packages on the way)."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level and current:
+                parent = current.split(".")[: -node.level]
+                base = ".".join([*parent, base] if base else parent)
+            # `from snippets import core` imports the submodule snippets.core.
+            names = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            if name == PACKAGE or name.startswith(PACKAGE + "."):
+                parts = name.split(".")
+                found.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return found
+
+
+def dependencies(root: Path, source: str) -> list[Path]:
+    """Every snippets file a notebook's source needs, following imports inside snippets/.
+
+    Data files that a module names (``efficient_attention_timings.json``) count too.
+    """
+    pending = list(_imported_modules(ast.parse(source)))
+    seen: dict[str, Path] = {}
+    while pending:
+        module = pending.pop()
+        if module in seen:
+            continue
+        path = _module_file(root, module)
+        if path is None:
+            continue
+        seen[module] = path
+        text = path.read_text(encoding="utf-8")
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        pending.extend(_imported_modules(ast.parse(text), f"{package}.__init__"))
+    files = set(seen.values())
+    for path in list(files):
+        text = path.read_text(encoding="utf-8")
+        for sibling in path.parent.iterdir():
+            if sibling.suffix != ".py" and sibling.is_file() and sibling.name in text:
+                files.add(sibling)
+    return sorted(files)
+
+
+def cache_key(root: Path, source_path: Path) -> str:
+    source = source_path.read_text(encoding="utf-8")
+    digest = hashlib.sha256(source.encode())
+    for path in dependencies(root, source):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    for tool in TOOLS:
+        digest.update(f"{tool}=={metadata.version(tool)}\0".encode())
+    # How this hook executes and cleans a notebook is part of the result too.
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _coalesce_streams(outputs: list) -> list:
+    """One stream output per run of prints: how the kernel flushes them depends on timing."""
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and output.output_type == previous.output_type == "stream"
+            and output.name == previous.name
+        ):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
+
+
+def execute(root: Path, source_path: Path) -> bytes:
+    """Run a jupytext notebook top to bottom; the executed .ipynb, without volatile metadata."""
+    import jupytext
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+    from traitlets.config import Config
+
+    name = source_path.stem
+    notebook = jupytext.reads(source_path.read_text(encoding="utf-8"), fmt="py:percent")
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    # The python3 kernelspec declares CurveZMQ support: encrypt, and the kernel logs no warning.
+    settings = Config()
+    settings.KernelManager.transport_encryption = "auto"
+    client = NotebookClient(
+        notebook,
+        config=settings,
+        timeout=TIMEOUT,
+        kernel_name="python3",
+        allow_errors=False,
+        record_timing=False,
+        resources={"metadata": {"path": str(root)}},
+    )
+    for index, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{index}"  # jupytext would draw random ids: keep the output stable
+    running: dict[str, object] = {}
+
+    def remember(cell, cell_index, **_):
+        running.update(cell=cell, index=cell_index)
+
+    client.on_cell_execute = remember
+    try:
+        client.execute()
+    except (CellExecutionError, CellTimeoutError) as exc:
+        index = running.get("index", "?")
+        cell = running.get("cell")
+        first_line = cell.source.strip().splitlines()[0] if cell and cell.source.strip() else ""
+        if isinstance(exc, CellExecutionError):
+            reason = f"{exc.ename}: {exc.evalue}"
+        else:
+            reason = f"CellTimeoutError: no result within {TIMEOUT} s"
+        raise PluginError(
+            f"{SOURCE_FOLDER}/{name}.py: cell {index} ({first_line!r}) failed: {reason}"
+        ) from None
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = _coalesce_streams(cell.outputs)
+    notebook.metadata.pop("widgets", None)
+    return nbformat.writes(notebook).encode() + b"\n"
+
+
+def on_config(config):
+    # mkdocs-jupyter caches its HTML under a folder relative to the working directory;
+    # keep it in this project's .cache, wherever the build is started from.
+    root = Path(config.config_file_path).parent
+    plugin = config.plugins.get("mkdocs-jupyter")
+    if plugin is not None:
+        plugin.config["cache_dir"] = str(root / ".cache" / "mkdocs-jupyter")
+    return config
+
+
+# After every other on_files: the other hooks check their input there, and a build that fails
+# on bad input must leave nothing in .cache. mkdocs-jupyter's on_files has run by then, so the
+# executed notebooks are handed to it here to become pages.
+@event_priority(-50)
+def on_files(files: Files, config) -> Files:
+    root = Path(config.config_file_path).parent
+    sources = sorted((root / SOURCE_FOLDER).glob("*.py"))
+    cache = root / ".cache" / "notebooks"
+    pages = root / ".cache" / "notebook-pages"
+    plugin = config.plugins.get("mkdocs-jupyter")
+    executed.clear()
+    published.clear()
+    for source_path in sources:
+        name = source_path.stem
+        cached = cache / f"{name}-{cache_key(root, source_path)}.ipynb"
+        if not cached.is_file():
+            _write_atomically(cached, execute(root, source_path))
+            executed.append(name)
+            for stale in cache.glob(f"{name}-*.ipynb"):
+                if stale != cached:
+                    stale.unlink(missing_ok=True)
+        data = cached.read_bytes()
+        page_path = pages / PAGE_FOLDER / f"{name}.ipynb"
+        if not page_path.is_file() or page_path.read_bytes() != data:
+            _write_atomically(page_path, data)
+        page = File(
+            f"{PAGE_FOLDER}/{name}.ipynb",
+            src_dir=str(pages),
+            dest_dir=config["site_dir"],
+            use_directory_urls=config["use_directory_urls"],
+        )
+        for file in plugin.on_files(Files([page]), config) if plugin else [page]:
+            files.append(file)
+        files.append(File.generated(config, f"{DOWNLOAD_FOLDER}/{name}.ipynb", content=data))
+        published.append(name)
+    if sources:
+        log.info(
+            "notebooks: executed %d of %d%s",
+            len(executed),
+            len(sources),
+            f" ({', '.join(executed)})" if executed else "",
+        )
+    return files
