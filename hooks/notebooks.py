@@ -16,6 +16,7 @@ import ast
 import hashlib
 import logging
 import os
+import re
 import tempfile
 from importlib import metadata
 from pathlib import Path
@@ -246,3 +247,44 @@ def on_files(files: Files, config) -> Files:
             f" ({', '.join(executed)})" if executed else "",
         )
     return files
+
+
+_HEADING = re.compile(r'<h([1-6])(?P<before>[^>]*?)\sid="(?P<id>[^"]*)"')
+
+
+def _toc_items(toc) -> list:
+    items = []
+    for item in toc:
+        items.append(item)
+        items.extend(_toc_items(item.children))
+    return items
+
+
+def on_page_content(content: str, page, config, files) -> str:
+    """Make a notebook page's table of contents point at its headings.
+
+    mkdocs-jupyter slugs the table of contents with Python-Markdown (which drops Hangul, giving
+    "_1", "_2" …) but the headings with nbconvert (giving "1-cat", "2" … or even ""), so the
+    contents links of a Korean notebook lead nowhere. The headings' own ids win; an empty one
+    gets a name of its own.
+    """
+    if not page.file.src_uri.startswith(f"{PAGE_FOLDER}/") or not page.file.src_uri.endswith(
+        ".ipynb"
+    ):
+        return content
+    counter = iter(range(1, 1000))
+
+    def name_empty(match: re.Match) -> str:
+        heading_id = match["id"] or f"section-{next(counter)}"
+        return f'<h{match.group(1)}{match["before"]} id="{heading_id}"'
+
+    content = _HEADING.sub(name_empty, content)
+    ids = [match["id"] for match in _HEADING.finditer(content)]
+    items = _toc_items(page.toc)
+    if len(items) > len(ids):
+        raise PluginError(
+            f"{page.file.src_uri}: {len(items)} contents entries but {len(ids)} headings"
+        )
+    for item, heading_id in zip(items, ids, strict=False):
+        item.id = heading_id
+    return content

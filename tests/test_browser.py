@@ -114,8 +114,9 @@ def site_pages() -> list[str]:
     """URL paths of the course's pages, from the nav of mkdocs.yml (404 checked separately)."""
     from .conftest import ROOT
 
-    names = re.findall(r":\s*(\S+\.md)\s*$", (ROOT / "mkdocs.yml").read_text(), re.MULTILINE)
-    return ["/" if name == "index.md" else "/" + name.removesuffix(".md") + "/" for name in names]
+    config = (ROOT / "mkdocs.yml").read_text()
+    names = re.findall(r":\s*(\S+\.(?:md|ipynb))\s*$", config, re.MULTILINE)
+    return ["/" if name == "index.md" else "/" + name.rsplit(".", 1)[0] + "/" for name in names]
 
 
 PAGES = site_pages()

@@ -83,7 +83,7 @@ def test_code_blocks_come_from_snippets(built_site):
 def test_figures_are_the_computed_ones_in_light_and_dark(built_site, tmp_path):
     site = built_site[0]
     html = page(site)
-    placed = re.findall(r'<figure class="heatmap" id="figure-([a-z0-9_]+)"', html)
+    placed = re.findall(r'<figure class="heatmap"[^>]* id="figure-([a-z0-9_]+)"', html)
     assert len(placed) >= 5 and set(placed) <= set(all_figures())
     for name in placed:
         expected = build_figure(all_figures()[name], tmp_path)
