@@ -15,9 +15,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import logging
-import os
 import re
-import tempfile
 from importlib import metadata
 from pathlib import Path
 
@@ -111,15 +109,10 @@ def cache_key(root: Path, source_path: Path) -> str:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    # The one atomic writer of the project lives with the figure cache (plain Python, no MkDocs).
+    from snippets.figures.build import write_atomically
+
+    write_atomically(path, data)
 
 
 def _coalesce_streams(outputs: list) -> list:

@@ -120,14 +120,18 @@ def write_baseline_config(project: Path) -> Path:
         text, "hooks", lambda item: any(w in Path(item).name for w in ("figures", "notebook"))
     )
     text = _drop_list_items(text, "plugins", lambda item: "jupyter" in item.split(":")[0])
+    text = _drop_list_items(text, "nav", lambda item: item.endswith(".ipynb"))
+    # Without the notebooks, the lessons' links to them are warnings; the baseline is for timing.
+    text = text.replace("\nstrict: true\n", "\nstrict: false\n")
     path = project / BASELINE_CONFIG
     path.write_text(text, encoding="utf-8")
     return path
 
 
-def build(project: Path, config: Path, site: Path) -> float:
-    """One `mkdocs build --strict` as a whole process; its wall time in seconds."""
-    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config)]
+def build(project: Path, config: Path, site: Path, strict: bool = True) -> float:
+    """One `mkdocs build` (--strict unless told) as a whole process; its wall time in seconds."""
+    command = [sys.executable, "-m", "mkdocs", "build", *(["--strict"] if strict else [])]
+    command += ["-f", str(config)]
     started = time.perf_counter()
     result = subprocess.run(
         [*command, "-d", str(site)],
@@ -437,7 +441,7 @@ def run(work: Path, runs: int) -> int:
         warm.append(build(project, config, site))
         warm_names |= figure_names(svg_cache(project) - cached)[0]
         warm_renders.append(figure_names(svg_cache(project) - cached)[1])
-        baseline.append(build(project, baseline_config, work / "site-baseline"))
+        baseline.append(build(project, baseline_config, work / "site-baseline", strict=False))
     ratio = median(warm) / median(baseline)
     print("\n-- build (whole process: python -m mkdocs build --strict) --")
     print(

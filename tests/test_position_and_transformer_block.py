@@ -53,15 +53,18 @@ def test_dog_gets_the_same_vector_in_both_sentences_without_positions():
         assert_allclose(a[word], b[word], atol=1e-12)
 
 
-@given(
-    st.integers(1, 6).flatmap(
+def tokens_permutation_and_seed(min_tokens: int):
+    """n token vectors of width 4, a reordering of them, and a seed for random weights."""
+    return st.integers(min_tokens, 6).flatmap(
         lambda n: st.tuples(
             arrays(np.float64, (n, 4), elements=finite),
             st.permutations(range(n)),
             st.integers(0, 2**32 - 1),
         )
     )
-)
+
+
+@given(tokens_permutation_and_seed(min_tokens=1))
 def test_self_attention_is_permutation_equivariant(case):
     x, permutation, seed = case
     w_q, w_k, w_v, w_o = np.random.default_rng(seed).normal(size=(4, 4, 4))
@@ -74,15 +77,7 @@ def test_self_attention_is_permutation_equivariant(case):
     assert_allclose(shuffled_weights, weights[:, permutation][:, :, permutation], atol=1e-9)
 
 
-@given(
-    st.integers(2, 6).flatmap(
-        lambda n: st.tuples(
-            arrays(np.float64, (n, 4), elements=finite),
-            st.permutations(range(n)),
-            st.integers(0, 2**32 - 1),
-        )
-    )
-)
+@given(tokens_permutation_and_seed(min_tokens=2))
 def test_the_whole_block_is_permutation_equivariant_without_positions(case):
     x, permutation, seed = case
     block = random_block(np.random.default_rng(seed), 4, 2)
@@ -236,15 +231,7 @@ def test_feed_forward_by_hand():
     assert_allclose(lesson.feed_forward(x, w_1, np.zeros(4), w_1.T, np.zeros(2)), [[1.0, -1.0]])
 
 
-@given(
-    st.integers(1, 6).flatmap(
-        lambda n: st.tuples(
-            arrays(np.float64, (n, 4), elements=finite),
-            st.permutations(range(n)),
-            st.integers(0, 2**32 - 1),
-        )
-    )
-)
+@given(tokens_permutation_and_seed(min_tokens=1))
 def test_feed_forward_acts_per_token(case):
     x, permutation, seed = case
     block = random_block(np.random.default_rng(seed), 4, 2)

@@ -57,7 +57,9 @@ def cache_key(data: FigureData) -> str:
     return digest.hexdigest()[:32]
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write whole or not at all: a reader never sees half a file, even mid-build."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
         with os.fdopen(handle, "wb") as file:
@@ -90,8 +92,8 @@ def build_figure(
             ) from exc
         cache_dir.mkdir(parents=True, exist_ok=True)
         for scheme in SCHEMES:
-            _write_atomically(paths[scheme], svg[scheme])
-        _write_atomically(areas_path, json.dumps(areas).encode())
+            write_atomically(paths[scheme], svg[scheme])
+        write_atomically(areas_path, json.dumps(areas).encode())
     else:
         svg = {scheme: paths[scheme].read_bytes() for scheme in SCHEMES}
         areas = json.loads(areas_path.read_bytes())
