@@ -13,8 +13,10 @@ download at downloads/<name>.ipynb. Nothing is written into docs/.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import logging
+import os
 import re
 from importlib import metadata
 from pathlib import Path
@@ -30,7 +32,8 @@ PAGE_FOLDER = "notebooks"
 DOWNLOAD_FOLDER = "downloads"
 PACKAGE = "snippets"
 TOOLS = ("nbclient", "jupytext", "nbformat", "ipykernel", "numpy", "matplotlib")
-TIMEOUT = 60
+# Seconds a cell may run before the build fails; NOTEBOOK_CELL_TIMEOUT overrides it.
+TIMEOUT = int(os.environ.get("NOTEBOOK_CELL_TIMEOUT", "60"))
 
 # What the last build did, for tests and benchmarks: notebook names, in order.
 executed: list[str] = []
@@ -68,6 +71,12 @@ def _imported_modules(tree: ast.AST, current: str | None = None) -> set[str]:
     return found
 
 
+@functools.lru_cache(maxsize=256)
+def _imports_of(path: Path, stamp: tuple[int, int], package: str) -> frozenset[str]:
+    # Parsed once per file version: six notebooks share most of snippets/.
+    return frozenset(_imported_modules(ast.parse(path.read_text(encoding="utf-8")), package))
+
+
 def dependencies(root: Path, source: str) -> list[Path]:
     """Every snippets file a notebook's source needs, following imports inside snippets/.
 
@@ -83,9 +92,11 @@ def dependencies(root: Path, source: str) -> list[Path]:
         if path is None:
             continue
         seen[module] = path
-        text = path.read_text(encoding="utf-8")
         package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-        pending.extend(_imported_modules(ast.parse(text), f"{package}.__init__"))
+        status = path.stat()
+        pending.extend(
+            _imports_of(path, (status.st_mtime_ns, status.st_size), f"{package}.__init__")
+        )
     files = set(seen.values())
     for path in list(files):
         text = path.read_text(encoding="utf-8")
@@ -95,14 +106,19 @@ def dependencies(root: Path, source: str) -> list[Path]:
     return sorted(files)
 
 
+@functools.cache
+def _tool_versions() -> bytes:
+    # Read once per process; a new package version needs a new `make serve` anyway.
+    return "".join(f"{tool}=={metadata.version(tool)}\0" for tool in TOOLS).encode()
+
+
 def cache_key(root: Path, source_path: Path) -> str:
     source = source_path.read_text(encoding="utf-8")
     digest = hashlib.sha256(source.encode())
     for path in dependencies(root, source):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
-    for tool in TOOLS:
-        digest.update(f"{tool}=={metadata.version(tool)}\0".encode())
+    digest.update(_tool_versions())
     # How this hook executes and cleans a notebook is part of the result too.
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()[:16]

@@ -41,14 +41,14 @@ PROJECT_PARTS = (
 BASELINE_CONFIG = "mkdocs.baseline.yml"
 
 # The serve edit: one line appended to one lesson's module that changes one of its figures.
-# QUERIES feeds only lesson 01's capital_lookup figure (TEMPERATURE would not do: lessons 02
-# and 05 import it, so their figures legitimately depend on it). Each edit uses a new scale,
-# so every edit is a cache miss; the alt text shows the weights to two decimals, so the page
-# changes too.
-EDIT_MODULE = "snippets/attention_intuition.py"
-EDIT_PAGE = "01_attention_intuition.md"
-EDIT_FIGURE = "capital_lookup"
-EDIT_LINE = "QUERIES = {{question: query * {scale} for question, query in QUERIES.items()}}"
+# Lesson 03's module is one no other module imports, so an edit there belongs to one lesson
+# (lesson 01's module is the base of 02 and 05: editing it rightly re-runs their notebooks).
+# W_O feeds only the mha_output figure; each edit uses a new scale, so every edit is a cache
+# miss, and the alt text shows the values to two decimals, so the page changes too.
+EDIT_MODULE = "snippets/multi_head_attention.py"
+EDIT_PAGE = "03_multi_head_attention.md"
+EDIT_FIGURE = "mha_output"
+EDIT_LINE = "W_O = np.eye(D_MODEL) * {scale}"
 
 # Targets.
 WARM_RATIO_MAX = 1.5
@@ -227,8 +227,8 @@ def measure_serve(project: Path, runs: int) -> dict:
     log = project.parent / "serve.log"
     module = project / EDIT_MODULE
     original = module.read_text(encoding="utf-8")
-    if not re.search(r"^QUERIES\b", original, re.MULTILINE):
-        raise SystemExit(f"bench: {EDIT_MODULE} no longer defines QUERIES; update EDIT_LINE")
+    if not re.search(r"^W_O = ", original, re.MULTILINE):
+        raise SystemExit(f"bench: {EDIT_MODULE} no longer defines W_O; update EDIT_LINE")
     result = {"latency": [], "figures": [], "names": set(), "notebooks": [], "builds": []}
     with log.open("w") as log_file:
         process = subprocess.Popen(

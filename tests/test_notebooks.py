@@ -144,6 +144,22 @@ def test_a_failing_cell_stops_the_build_with_one_clear_line(tmp_path, project):
     assert not list((project / ".cache" / "notebooks").glob("*.ipynb"))
 
 
+def test_a_hanging_cell_times_out_with_a_clear_line(tmp_path, project):
+    for name in NOTEBOOKS[1:]:
+        (project / "notebooks" / f"{name}.py").unlink()
+    source = project / "notebooks" / f"{NOTEBOOKS[0]}.py"
+    source.write_text(
+        source.read_text(encoding="utf-8") + "\n# %%\nimport time\n\ntime.sleep(600)\n",
+        encoding="utf-8",
+    )
+    result = run_build(project, tmp_path / "site", env={"NOTEBOOK_CELL_TIMEOUT": "3"})
+    assert result.returncode != 0
+    log = result.stdout + result.stderr
+    assert f"notebooks/{NOTEBOOKS[0]}.py: cell " in log and "('import time') failed" in log
+    assert "CellTimeoutError: no result within 3 s" in log
+    assert not list((project / ".cache" / "notebooks").glob("*.ipynb"))
+
+
 def test_lesson_pages_link_their_notebook():
     for name in LESSONS:
         text = (ROOT / "docs" / f"{name}.md").read_text(encoding="utf-8")
