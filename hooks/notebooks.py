@@ -8,6 +8,10 @@ and an edit in snippets/ re-runs exactly the notebooks that import the edited mo
 
 The executed notebook becomes a page (rendered by mkdocs-jupyter) at notebooks/<name>/ and a
 download at downloads/<name>.ipynb. Nothing is written into docs/.
+
+Under `mkdocs serve`, after the first build, a notebook whose code changed runs in a background
+thread: the rebuild does not wait for it, so the lesson page shows the edit at once; the
+notebook's page says it is running, and a second rebuild shows its outputs when it is done.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import hashlib
 import logging
 import os
 import re
+import threading
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -38,6 +44,18 @@ TIMEOUT = int(os.environ.get("NOTEBOOK_CELL_TIMEOUT", "60"))
 # What the last build did, for tests and benchmarks: notebook names, in order.
 executed: list[str] = []
 published: list[str] = []
+
+# Under `mkdocs serve` a notebook whose code changed runs in a background thread, so the
+# lesson page and its figures show the edit at once; its page says it is running (never the
+# old outputs) until the thread finishes and wakes the server for one more rebuild.
+_serve: dict[str, Path] = {}  # "ready": the folder whose writes trigger that rebuild
+_running: set[str] = set()  # cache paths being executed
+_failed: dict[str, str] = {}  # cache path -> the error line its execution gave
+_lock = threading.Lock()
+RUNNING_NOTE = (
+    "> ⏳ **코드가 바뀌어 이 노트북을 다시 실행하고 있습니다.** 끝나면 결과와 함께 이 페이지가 "
+    "저절로 새로 고쳐집니다."
+)
 
 
 def _module_file(root: Path, module: str) -> Path | None:
@@ -225,16 +243,22 @@ def on_files(files: Files, config) -> Files:
     plugin = config.plugins.get("mkdocs-jupyter")
     executed.clear()
     published.clear()
+    running = []
     for source_path in sources:
         name = source_path.stem
         cached = cache / f"{name}-{cache_key(root, source_path)}.ipynb"
-        if not cached.is_file():
-            _write_atomically(cached, execute(root, source_path))
+        if cached.is_file():
+            data = cached.read_bytes()
+        elif str(cached) in _failed:
+            raise PluginError(_failed[str(cached)])  # same code, same failure: no rerun
+        elif _serve:
+            _start_in_background(root, source_path, cached)
+            data = _running_placeholder(source_path)
+            running.append(name)
+        else:
+            _store(cached, execute(root, source_path))
             executed.append(name)
-            for stale in cache.glob(f"{name}-*.ipynb"):
-                if stale != cached:
-                    stale.unlink(missing_ok=True)
-        data = cached.read_bytes()
+            data = cached.read_bytes()
         page_path = pages / PAGE_FOLDER / f"{name}.ipynb"
         if not page_path.is_file() or page_path.read_bytes() != data:
             _write_atomically(page_path, data)
@@ -250,12 +274,66 @@ def on_files(files: Files, config) -> Files:
         published.append(name)
     if sources:
         log.info(
-            "notebooks: executed %d of %d%s",
+            "notebooks: executed %d of %d%s%s",
             len(executed),
             len(sources),
             f" ({', '.join(executed)})" if executed else "",
+            f"; running in the background: {', '.join(running)}" if running else "",
         )
     return files
+
+
+def _store(cached: Path, data: bytes) -> None:
+    _write_atomically(cached, data)
+    for stale in cached.parent.glob(f"{cached.name.rsplit('-', 1)[0]}-*.ipynb"):
+        if stale != cached:
+            stale.unlink(missing_ok=True)
+
+
+def _running_placeholder(source_path: Path) -> bytes:
+    """The notebook without outputs, under a note that it is running: no stale output shown."""
+    import jupytext
+    import nbformat
+
+    notebook = jupytext.reads(source_path.read_text(encoding="utf-8"), fmt="py:percent")
+    notebook.cells.insert(0, nbformat.v4.new_markdown_cell(RUNNING_NOTE))
+    for index, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{index}"
+    return nbformat.writes(notebook).encode() + b"\n"
+
+
+def _start_in_background(root: Path, source_path: Path, cached: Path) -> None:
+    with _lock:
+        if str(cached) in _running:
+            return
+        _running.add(str(cached))
+
+    def run() -> None:
+        try:
+            _store(cached, execute(root, source_path))
+            log.info("notebooks: %s executed in the background", source_path.stem)
+        except PluginError as exc:
+            _failed[str(cached)] = str(exc)
+        except Exception as exc:  # a kernel that cannot start, say
+            _failed[str(cached)] = (
+                f"{SOURCE_FOLDER}/{source_path.name}: {type(exc).__name__}: {exc}"
+            )
+        finally:
+            with _lock:
+                _running.discard(str(cached))
+            # A write in the watched folder makes `mkdocs serve` rebuild once more.
+            ready = _serve["ready"] / f"{source_path.stem}.done"
+            _write_atomically(ready, str(time.time_ns()).encode())
+
+    threading.Thread(target=run, name=f"notebook {source_path.stem}", daemon=True).start()
+
+
+def on_serve(server, config, builder):
+    ready = Path(config.config_file_path).parent / ".cache" / "notebooks-ready"
+    ready.mkdir(parents=True, exist_ok=True)
+    server.watch(str(ready))
+    _serve["ready"] = ready
+    return server
 
 
 _HEADING = re.compile(r'<h([1-6])(?P<before>[^>]*?)\sid="(?P<id>[^"]*)"')

@@ -14,6 +14,7 @@ from .conftest import build_env, site_path
 
 FIGURE = "figures/self_attention_matrix-light.svg"
 PAGE = "01_attention_intuition/"
+NOTEBOOK = "notebooks/01_attention_intuition/"
 
 
 def free_port() -> int:
@@ -76,6 +77,20 @@ def test_snippet_edit_changes_served_figure_and_page(served):
     after = wait_for(lambda: (f := fetch(base, FIGURE)) and f != before and f, 60, "a new figure")
     assert b"<!-- 0.68 -->" in after  # cat -> cat at temperature 0.25, drawn in its cell
     assert fetch(base, PAGE) != page_before
+
+    # Meanwhile the notebook page says it is running, or already shows the new output: never
+    # the old one.
+    assert "온도 0.5의 가중치".encode() not in fetch(base, NOTEBOOK)
+    # The lesson's notebook re-ran in the background and its page then showed the new output.
+    new_output = "온도 0.25의 가중치: [0.03 0.68 0.2  0.02 0.03 0.04]".encode()
+    notebook = wait_for(
+        lambda: (page := fetch(base, NOTEBOOK)) and new_output in page and page, 120, "notebook"
+    )
+    assert "다시 실행하고 있습니다".encode() not in notebook
+    log.seek(0)
+    text = log.read()
+    assert "running in the background: 01_attention_intuition" in text
+    assert "notebooks: 01_attention_intuition executed in the background" in text
 
     # An edit in hooks/ cannot take effect in this process: the rebuild says so instead.
     hook = project / "hooks" / "figures.py"
