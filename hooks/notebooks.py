@@ -51,6 +51,7 @@ published: list[str] = []
 _serve: dict[str, Path] = {}  # "ready": the folder whose writes trigger that rebuild
 _running: set[str] = set()  # cache paths being executed
 _failed: dict[str, str] = {}  # cache path -> the error line its execution gave
+_pending: list[tuple[Path, Path, Path]] = []  # started after the build, not during it
 _lock = threading.Lock()
 RUNNING_NOTE = (
     "> ⏳ **코드가 바뀌어 이 노트북을 다시 실행하고 있습니다.** 끝나면 결과와 함께 이 페이지가 "
@@ -243,6 +244,7 @@ def on_files(files: Files, config) -> Files:
     plugin = config.plugins.get("mkdocs-jupyter")
     executed.clear()
     published.clear()
+    _pending.clear()  # a build that failed after on_files never started its notebooks
     running = []
     for source_path in sources:
         name = source_path.stem
@@ -252,7 +254,7 @@ def on_files(files: Files, config) -> Files:
         elif str(cached) in _failed:
             raise PluginError(_failed[str(cached)])  # same code, same failure: no rerun
         elif _serve:
-            _start_in_background(root, source_path, cached)
+            _pending.append((root, source_path, cached))
             data = _running_placeholder(source_path)
             running.append(name)
         else:
@@ -291,14 +293,16 @@ def _store(cached: Path, data: bytes) -> None:
 
 
 def _running_placeholder(source_path: Path) -> bytes:
-    """The notebook without outputs, under a note that it is running: no stale output shown."""
-    import jupytext
+    """The notebook's title and a note that it is running: no stale output is ever shown.
+
+    Its bytes do not depend on the edit, so mkdocs-jupyter converts it once and then reuses it.
+    """
     import nbformat
 
-    notebook = jupytext.reads(source_path.read_text(encoding="utf-8"), fmt="py:percent")
-    notebook.cells.insert(0, nbformat.v4.new_markdown_cell(RUNNING_NOTE))
-    for index, cell in enumerate(notebook.cells):
-        cell.id = f"cell-{index}"
+    lines = source_path.read_text(encoding="utf-8").splitlines()
+    title = next((line[2:] for line in lines if line.startswith("# # ")), source_path.stem)
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell(f"{title}\n\n{RUNNING_NOTE}", id="cell-0")]
     return nbformat.writes(notebook).encode() + b"\n"
 
 
@@ -328,8 +332,14 @@ def _start_in_background(root: Path, source_path: Path, cached: Path) -> None:
     threading.Thread(target=run, name=f"notebook {source_path.stem}", daemon=True).start()
 
 
+def on_post_build(config):
+    # Started once the site is written, so a kernel does not compete with the rebuild itself.
+    while _pending:
+        _start_in_background(*_pending.pop(0))
+
+
 def on_serve(server, config, builder):
-    ready = Path(config.config_file_path).parent / ".cache" / "notebooks-ready"
+    ready = Path(config.config_file_path).parent / ".cache" / "rebuild-requests"
     ready.mkdir(parents=True, exist_ok=True)
     server.watch(str(ready))
     _serve["ready"] = ready

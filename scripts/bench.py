@@ -180,16 +180,25 @@ def svg_cache(project: Path) -> set[str]:
 
 
 def notebook_cache(project: Path) -> set[str] | None:
-    """Files of any notebook cache under .cache/ (None when there is none)."""
-    cache = project / ".cache"
-    found: set[str] | None = None
-    if cache.is_dir():
-        for folder in cache.iterdir():
-            if folder.is_dir() and any(w in folder.name for w in ("notebook", "jupyter")):
-                found = (found or set()) | {
-                    str(p.relative_to(cache)) for p in folder.rglob("*") if p.is_file()
-                }
-    return found
+    """The executed notebooks in the notebook hook's cache (None when there is none)."""
+    cache = project / ".cache" / "notebooks"
+    if not cache.is_dir():
+        return None
+    return {f"notebooks/{p.name}" for p in cache.glob("*.ipynb")}
+
+
+def wait_for_background_notebooks(log: Path, started: int, limit: float = 120.0) -> None:
+    """Under serve a changed notebook runs after the rebuild; wait until each has finished."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace")
+        names = re.findall(r"running in the background: ([\w, ]+)", text[started:])
+        wanted = {name.strip() for group in names for name in group.split(",")}
+        done = set(re.findall(r"notebooks: (\w+) executed in the background", text[started:]))
+        failed = "Still serving the last good site" in text[started:]
+        if wanted <= done or failed:
+            return
+        time.sleep(POLL)
 
 
 def figure_names(files: set[str]) -> tuple[set[str], int]:
@@ -266,6 +275,7 @@ def measure_serve(project: Path, runs: int) -> dict:
             for run in range(1, runs + 1):
                 figures_before, notebooks_before = svg_cache(project), notebook_cache(project)
                 builds_before = builds_done(log)
+                log_before = len(log.read_text(errors="replace"))
                 scale = f"{1 + 0.05 * run:.2f}"
                 edited = original.rstrip("\n") + "\n" + EDIT_LINE.format(scale=scale) + "\n"
                 started = time.perf_counter()
@@ -289,6 +299,7 @@ def measure_serve(project: Path, runs: int) -> dict:
                     time.sleep(POLL)
                 result["latency"].append(time.perf_counter() - started)
                 figure, page = new_figure, new_page
+                wait_for_background_notebooks(log, log_before)
                 wait_quiet(log)
                 names, count = figure_names(svg_cache(project) - figures_before)
                 result["figures"].append(count)
