@@ -28,16 +28,10 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
-# What a build reads; the copy gets its own, initially empty, .cache/.
-PROJECT_PARTS = (
-    "docs",
-    "snippets",
-    "hooks",
-    "overrides",
-    "notebooks",
-    "mkdocs.yml",
-    "pyproject.toml",
-)
+# The copy and the build environment are the test suite's own, so bench and tests build alike.
+sys.path.insert(0, str(ROOT))
+from tests.project import build_env, copy_project  # noqa: E402
+
 BASELINE_CONFIG = "mkdocs.baseline.yml"
 
 # The serve edit: one line appended to one lesson's module that changes one of its figures.
@@ -63,25 +57,6 @@ LIVERELOAD = re.compile(rb"livereload\(\d+, \d+\)")
 
 
 # --------------------------------------------------------------------------- the copy
-
-
-def build_env() -> dict[str, str]:
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    env.pop("PYTHONPATH", None)
-    return env
-
-
-def copy_project(destination: Path) -> Path:
-    destination.mkdir(parents=True, exist_ok=True)
-    for part in PROJECT_PARTS:
-        source = ROOT / part
-        if source.is_dir():
-            shutil.copytree(
-                source, destination / part, ignore=shutil.ignore_patterns("__pycache__")
-            )
-        elif source.is_file():
-            shutil.copy2(source, destination / part)
-    return destination
 
 
 def _drop_list_items(text: str, key: str, drop) -> str:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,20 +11,9 @@ from urllib.parse import urlparse
 import pytest
 from hypothesis import settings
 
-ROOT = Path(__file__).resolve().parents[1]
+from .project import ROOT, build_env, copy_project
+
 HOOKS = ROOT / "hooks"
-# What a build needs; the copy gets its own .cache, so tests never touch the real one.
-PROJECT_PARTS = (
-    "docs",
-    "snippets",
-    "notebooks",
-    "hooks",
-    "overrides",
-    "mkdocs.yml",
-    "pyproject.toml",
-    "Makefile",
-    "README.md",
-)
 
 # Property tests run the same examples every time: CI failures must be reproducible.
 settings.register_profile("course", derandomize=True, deadline=None, database=None)
@@ -41,12 +28,6 @@ def site_path() -> str:
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     default = re.search(r'site_url: !ENV \[SITE_URL, "([^"]+)"\]', config)
     return urlparse(default.group(1)).path.rstrip("/")
-
-
-def build_env() -> dict[str, str]:
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", PYTHONDONTWRITEBYTECODE="1")
-    env.pop("PYTHONPATH", None)
-    return env
 
 
 def run_build(
@@ -71,19 +52,6 @@ def run_build(
         text=True,
         timeout=300,
     )
-
-
-def copy_project(destination: Path) -> Path:
-    destination.mkdir(parents=True, exist_ok=True)
-    for part in PROJECT_PARTS:
-        source = ROOT / part
-        if source.is_dir():
-            shutil.copytree(
-                source, destination / part, ignore=shutil.ignore_patterns("__pycache__")
-            )
-        else:
-            shutil.copy2(source, destination / part)
-    return destination
 
 
 @pytest.fixture
