@@ -41,10 +41,6 @@ TOOLS = ("nbclient", "jupytext", "nbformat", "ipykernel", "numpy", "matplotlib")
 # Seconds a cell may run before the build fails; NOTEBOOK_CELL_TIMEOUT overrides it.
 TIMEOUT = int(os.environ.get("NOTEBOOK_CELL_TIMEOUT", "60"))
 
-# What the last build did, for tests and benchmarks: notebook names, in order.
-executed: list[str] = []
-published: list[str] = []
-
 # Under `mkdocs serve` a notebook whose code changed runs in a background thread, so the
 # lesson page and its figures show the edit at once; its page says it is running (never the
 # old outputs) until the thread finishes and wakes the server for one more rebuild.
@@ -242,10 +238,9 @@ def on_files(files: Files, config) -> Files:
     cache = root / ".cache" / "notebooks"
     pages = root / ".cache" / "notebook-pages"
     plugin = config.plugins.get("mkdocs-jupyter")
-    executed.clear()
-    published.clear()
     _pending.clear()  # a build that failed after on_files never started its notebooks
-    running = []
+    # The log line below is what tests and the benchmark read: what this build executed.
+    executed, running = [], []
     for source_path in sources:
         name = source_path.stem
         cached = cache / f"{name}-{cache_key(root, source_path)}.ipynb"
@@ -273,7 +268,6 @@ def on_files(files: Files, config) -> Files:
         for file in plugin.on_files(Files([page]), config) if plugin else [page]:
             files.append(file)
         files.append(File.generated(config, f"{DOWNLOAD_FOLDER}/{name}.ipynb", content=data))
-        published.append(name)
     if sources:
         log.info(
             "notebooks: executed %d of %d%s%s",
