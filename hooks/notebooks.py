@@ -197,8 +197,14 @@ def execute(root: Path, source_path: Path) -> bytes:
         running.update(cell=cell, index=cell_index)
 
     client.on_cell_execute = remember
+    # The kernel process's own stderr (shutdown races in ipykernel print tracebacks there now
+    # and then) goes to a log beside the cache, not into the build log: cell errors arrive
+    # through the messaging protocol and are reported below.
+    kernel_log = root / ".cache" / "notebooks" / f"{name}.kernel.log"
+    kernel_log.parent.mkdir(parents=True, exist_ok=True)
     try:
-        client.execute()
+        with kernel_log.open("wb") as kernel_stderr:
+            client.execute(stderr=kernel_stderr)
     except (CellExecutionError, CellTimeoutError) as exc:
         index = running.get("index", "?")
         cell = running.get("cell")
