@@ -6,8 +6,11 @@ Each notebook is executed in a fresh kernel (nbclient), from the project root so
 (transitively) and the versions of the tools that run it, so a warm build starts no kernel
 and an edit in snippets/ re-runs exactly the notebooks that import the edited module.
 
-The executed notebook becomes a page (rendered by mkdocs-jupyter) at notebooks/<name>/ and a
-download at downloads/<name>.ipynb. Nothing is written into docs/.
+The executed notebook becomes a page at notebooks/<name>/ and a download at
+downloads/<name>.ipynb. Nothing is written into docs/. The page's HTML comes from mkdocs-jupyter's
+converter, cached under .cache/notebook-pages/ by the executed notebook's bytes: mkdocs-jupyter is
+a library here, not a plugin, because importing it (nbconvert, jupytext) costs more than the rest
+of a warm build, and a warm build converts nothing.
 
 Under `mkdocs serve`, after the first build, a notebook whose code changed runs in a background
 thread: the rebuild does not wait for it, so the lesson page shows the edit at once; the
@@ -19,6 +22,7 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import json
 import logging
 import os
 import re
@@ -30,6 +34,7 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.toc import get_toc
 
 log = logging.getLogger("mkdocs.hooks.notebooks")
 
@@ -38,6 +43,24 @@ PAGE_FOLDER = "notebooks"
 DOWNLOAD_FOLDER = "downloads"
 PACKAGE = "snippets"
 TOOLS = ("nbclient", "jupytext", "nbformat", "ipykernel", "numpy", "matplotlib")
+# What turns an executed notebook into a page's HTML; its versions are part of the page cache key.
+CONVERTERS = ("mkdocs-jupyter", "nbconvert", "mistune", "pygments", "jupytext", "markdown")
+# mkdocs-jupyter's nb2html with its plugin's defaults, but never executing, never keeping an
+# error output, and no MathJax URL (the page loads nothing from another host).
+CONVERT_OPTIONS = {
+    "execute": False,
+    "kernel_name": "",
+    "theme": "",
+    "allow_errors": False,
+    "show_input": True,
+    "no_input": False,
+    "no_prompt": False,
+    "remove_tag_config": {},
+    "highlight_extra_classes": "",
+    "include_requirejs": False,
+    "custom_mathjax_url": "",
+}
+TOC_DEPTH = 6
 # Seconds a cell may run before the build fails; NOTEBOOK_CELL_TIMEOUT overrides it.
 TIMEOUT = int(os.environ.get("NOTEBOOK_CELL_TIMEOUT", "60"))
 
@@ -224,26 +247,20 @@ def execute(root: Path, source_path: Path) -> bytes:
     return nbformat.writes(notebook).encode() + b"\n"
 
 
-def on_config(config):
-    # mkdocs-jupyter caches its HTML under a folder relative to the working directory;
-    # keep it in this project's .cache, wherever the build is started from.
-    root = Path(config.config_file_path).parent
-    plugin = config.plugins.get("mkdocs-jupyter")
-    if plugin is not None:
-        plugin.config["cache_dir"] = str(root / ".cache" / "mkdocs-jupyter")
-    return config
+class NotebookPage(File):
+    """An executed notebook that MkDocs lists as a page; on_pre_page gives it its HTML."""
+
+    def is_documentation_page(self) -> bool:
+        return True
 
 
 # After every other on_files: the other hooks check their input there, and a build that fails
-# on bad input must leave nothing in .cache. mkdocs-jupyter's on_files has run by then, so the
-# executed notebooks are handed to it here to become pages.
+# on bad input must leave nothing in .cache.
 @event_priority(-50)
 def on_files(files: Files, config) -> Files:
     root = Path(config.config_file_path).parent
     sources = sorted((root / SOURCE_FOLDER).glob("*.py"))
     cache = root / ".cache" / "notebooks"
-    pages = root / ".cache" / "notebook-pages"
-    plugin = config.plugins.get("mkdocs-jupyter")
     _pending.clear()  # a build that failed after on_files never started its notebooks
     # The log line below is what tests and the benchmark read: what this build executed.
     executed, running = [], []
@@ -262,17 +279,7 @@ def on_files(files: Files, config) -> Files:
             _store(cached, execute(root, source_path))
             executed.append(name)
             data = cached.read_bytes()
-        page_path = pages / PAGE_FOLDER / f"{name}.ipynb"
-        if not page_path.is_file() or page_path.read_bytes() != data:
-            _write_atomically(page_path, data)
-        page = File(
-            f"{PAGE_FOLDER}/{name}.ipynb",
-            src_dir=str(pages),
-            dest_dir=config["site_dir"],
-            use_directory_urls=config["use_directory_urls"],
-        )
-        for file in plugin.on_files(Files([page]), config) if plugin else [page]:
-            files.append(file)
+        files.append(NotebookPage.generated(config, f"{PAGE_FOLDER}/{name}.ipynb", content=data))
         files.append(File.generated(config, f"{DOWNLOAD_FOLDER}/{name}.ipynb", content=data))
     if sources:
         log.info(
@@ -295,7 +302,7 @@ def _store(cached: Path, data: bytes) -> None:
 def _running_placeholder(source_path: Path) -> bytes:
     """The notebook's title and a note that it is running: no stale output is ever shown.
 
-    Its bytes do not depend on the edit, so mkdocs-jupyter converts it once and then reuses it.
+    Its bytes do not depend on the edit, so its page is converted once and then reused.
     """
     import nbformat
 
@@ -332,7 +339,67 @@ def _start_in_background(root: Path, source_path: Path, cached: Path) -> None:
     threading.Thread(target=run, name=f"notebook {source_path.stem}", daemon=True).start()
 
 
+_pages_used: set[Path] = set()  # the page cache files this build read or wrote
+
+
+def on_pre_build(config):
+    _pages_used.clear()
+
+
+def page_cache_path(root: Path, name: str, data: bytes) -> Path:
+    digest = hashlib.sha256(data)
+    for tool in CONVERTERS:
+        digest.update(f"\0{tool}=={metadata.version(tool)}".encode())
+    digest.update(repr(sorted(CONVERT_OPTIONS.items())).encode())
+    digest.update(f"\0toc_depth={TOC_DEPTH}".encode())
+    return root / ".cache" / "notebook-pages" / f"{name}-{digest.hexdigest()[:16]}.json"
+
+
+def convert(root: Path, name: str, data: bytes) -> dict:
+    """The page of an executed notebook: HTML, contents tokens and title (mkdocs-jupyter's)."""
+    # Imported here: a warm build finds every page in the cache and never pays for them.
+    from mkdocs_jupyter.convert import nb2html
+    from mkdocs_jupyter.plugin import _get_nb_toc_tokens
+
+    # The converter reads a file; the name stays the notebook's, as it may show in the HTML.
+    source = root / ".cache" / "notebook-pages" / "source" / f"{name}.ipynb"
+    _write_atomically(source, data)
+    content = nb2html(str(source), **CONVERT_OPTIONS)
+    toc_tokens, title = _get_nb_toc_tokens(str(source), TOC_DEPTH)
+    return {"content": content, "toc_tokens": toc_tokens, "title": title}
+
+
+def on_pre_page(page, config, files):
+    if not isinstance(page.file, NotebookPage):
+        return page
+    root = Path(config.config_file_path).parent
+    name = Path(page.file.src_uri).stem
+    data = page.file.content_bytes
+    path = page_cache_path(root, name, data)
+    _pages_used.add(path)
+
+    def render(config, files) -> None:
+        if path.is_file():
+            rendered = json.loads(path.read_text(encoding="utf-8"))
+        else:
+            rendered = convert(root, name, data)
+            _write_atomically(path, json.dumps(rendered, ensure_ascii=False).encode())
+        page.content = rendered["content"]
+        page.toc = get_toc(rendered["toc_tokens"])
+        if rendered["title"] is not None:
+            page.title = rendered["title"]
+
+    page.render = render
+    return page
+
+
 def on_post_build(config):
+    # Under serve the running-placeholder page alternates with the real one: keep both.
+    if not _serve:
+        folder = Path(config.config_file_path).parent / ".cache" / "notebook-pages"
+        for stale in folder.glob("*.json"):
+            if stale not in _pages_used:
+                stale.unlink(missing_ok=True)
     # Started once the site is written, so a kernel does not compete with the rebuild itself.
     while _pending:
         _start_in_background(*_pending.pop(0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import shutil
 
 import jupytext
@@ -97,10 +98,18 @@ def test_cache_warm_build_and_snippet_edit(tmp_path, project):
     assert len(cached) == len(NOTEBOOKS)
     mtimes = {path: path.stat().st_mtime_ns for path in cached}
 
-    warm = run_build(project, site)
+    pages = sorted((project / ".cache" / "notebook-pages").glob("*.json"))
+    assert len(pages) == len(NOTEBOOKS)
+    mtimes |= {path: path.stat().st_mtime_ns for path in pages}
+
+    # Python lists every module it imports: a warm build loads no notebook tool at all.
+    warm = run_build(project, site, env={"PYTHONPROFILEIMPORTTIME": "1"})
     assert warm.returncode == 0, warm.stdout + warm.stderr
     assert "notebooks: executed 0 of 6" in warm.stdout + warm.stderr
-    assert {path: path.stat().st_mtime_ns for path in cached} == mtimes
+    assert {path: path.stat().st_mtime_ns for path in cached + pages} == mtimes
+    imported = set(re.findall(r"^import time:.*\|\s+([\w.]+)$", warm.stderr, re.MULTILINE))
+    assert "mkdocs.commands.build" in imported  # the listing is there to read
+    assert not imported & {"mkdocs_jupyter", "nbconvert", "jupytext", "nbclient", "nbformat"}
 
     module = project / "snippets" / "attention_intuition.py"
     module.write_text(
