@@ -35,11 +35,13 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.toc import get_toc
+from mkdocs.utils import get_relative_url
 
 log = logging.getLogger("mkdocs.hooks.notebooks")
 
 SOURCE_FOLDER = "notebooks"
 PAGE_FOLDER = "notebooks"
+STYLES_FOLDER = "stylesheets"
 DOWNLOAD_FOLDER = "downloads"
 PACKAGE = "snippets"
 TOOLS = ("nbclient", "jupytext", "nbformat", "ipykernel", "numpy", "matplotlib")
@@ -148,6 +150,11 @@ def dependencies(root: Path, source: str) -> list[Path]:
 def _tool_versions() -> bytes:
     # Read once per process; a new package version needs a new `make serve` anyway.
     return "".join(f"{tool}=={metadata.version(tool)}\0" for tool in TOOLS).encode()
+
+
+@functools.cache
+def _converter_versions() -> bytes:
+    return "".join(f"{tool}=={metadata.version(tool)}\0" for tool in CONVERTERS).encode()
 
 
 def cache_key(root: Path, source_path: Path) -> str:
@@ -264,23 +271,32 @@ def on_files(files: Files, config) -> Files:
     _pending.clear()  # a build that failed after on_files never started its notebooks
     # The log line below is what tests and the benchmark read: what this build executed.
     executed, running = [], []
+    styles: dict[str, str] = {}  # stylesheet uri -> CSS, shared by the notebook pages
+    _pages_used.clear()
     for source_path in sources:
         name = source_path.stem
         cached = cache / f"{name}-{cache_key(root, source_path)}.ipynb"
+        rendered = None
         if cached.is_file():
             data = cached.read_bytes()
         elif str(cached) in _failed:
             raise PluginError(_failed[str(cached)])  # same code, same failure: no rerun
         elif _serve:
             _pending.append((root, source_path, cached))
-            data = _running_placeholder(source_path)
+            data, rendered = _running_placeholder(source_path)
             running.append(name)
         else:
             _store(cached, execute(root, source_path))
             executed.append(name)
             data = cached.read_bytes()
-        files.append(NotebookPage.generated(config, f"{PAGE_FOLDER}/{name}.ipynb", content=data))
+        page = NotebookPage.generated(config, f"{PAGE_FOLDER}/{name}.ipynb", content=data)
+        page.rendered = rendered or notebook_page(root, name, data)
+        if page.rendered["styles"]:
+            styles[stylesheet_uri(page.rendered["styles"])] = page.rendered["styles"]
+        files.append(page)
         files.append(File.generated(config, f"{DOWNLOAD_FOLDER}/{name}.ipynb", content=data))
+    for uri, css in sorted(styles.items()):
+        files.append(File.generated(config, uri, content=css))
     if sources:
         log.info(
             "notebooks: executed %d of %d%s%s",
@@ -299,18 +315,25 @@ def _store(cached: Path, data: bytes) -> None:
             stale.unlink(missing_ok=True)
 
 
-def _running_placeholder(source_path: Path) -> bytes:
+def _running_placeholder(source_path: Path) -> tuple[bytes, dict]:
     """The notebook's title and a note that it is running: no stale output is ever shown.
 
-    Its bytes do not depend on the edit, so its page is converted once and then reused.
+    Returns the notebook (the download while it runs) and its page, made with Python-Markdown:
+    converting a one-cell notebook is not worth loading nbconvert for in the middle of an edit.
     """
+    import markdown
     import nbformat
 
     lines = source_path.read_text(encoding="utf-8").splitlines()
     title = next((line[2:] for line in lines if line.startswith("# # ")), source_path.stem)
+    text = f"{title}\n\n{RUNNING_NOTE}"
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_markdown_cell(f"{title}\n\n{RUNNING_NOTE}", id="cell-0")]
-    return nbformat.writes(notebook).encode() + b"\n"
+    notebook.cells = [nbformat.v4.new_markdown_cell(text, id="cell-0")]
+    page = markdown.Markdown(extensions=["toc"])
+    content = page.convert(text)
+    heading = next((token["name"] for token in page.toc_tokens if token["level"] == 1), None)
+    rendered = {"content": content, "toc_tokens": page.toc_tokens, "title": heading, "styles": ""}
+    return nbformat.writes(notebook).encode() + b"\n", rendered
 
 
 def _start_in_background(root: Path, source_path: Path, cached: Path) -> None:
@@ -339,24 +362,24 @@ def _start_in_background(root: Path, source_path: Path, cached: Path) -> None:
     threading.Thread(target=run, name=f"notebook {source_path.stem}", daemon=True).start()
 
 
-_pages_used: set[Path] = set()  # the page cache files this build read or wrote
-
-
-def on_pre_build(config):
-    _pages_used.clear()
-
-
 def page_cache_path(root: Path, name: str, data: bytes) -> Path:
     digest = hashlib.sha256(data)
-    for tool in CONVERTERS:
-        digest.update(f"\0{tool}=={metadata.version(tool)}".encode())
+    digest.update(_converter_versions())
     digest.update(repr(sorted(CONVERT_OPTIONS.items())).encode())
     digest.update(f"\0toc_depth={TOC_DEPTH}".encode())
+    # How the converter's output is split into page and stylesheet is part of the result too.
+    digest.update(_SPLIT_VERSION.encode())
     return root / ".cache" / "notebook-pages" / f"{name}-{digest.hexdigest()[:16]}.json"
 
 
+_pages_used: set[Path] = set()  # the page cache files this build read or wrote
+_STYLE = re.compile(r"<style[^>]*>(?P<css>.*?)</style>\s*", re.DOTALL)
+STYLES_MARK = "<!-- notebook stylesheet -->"
+_SPLIT_VERSION = "styles-to-stylesheet-1"
+
+
 def convert(root: Path, name: str, data: bytes) -> dict:
-    """The page of an executed notebook: HTML, contents tokens and title (mkdocs-jupyter's)."""
+    """The page of an executed notebook: HTML, contents tokens, title and the page's CSS."""
     # Imported here: a warm build finds every page in the cache and never pays for them.
     from mkdocs_jupyter.convert import nb2html
     from mkdocs_jupyter.plugin import _get_nb_toc_tokens
@@ -366,25 +389,43 @@ def convert(root: Path, name: str, data: bytes) -> dict:
     _write_atomically(source, data)
     content = nb2html(str(source), **CONVERT_OPTIONS)
     toc_tokens, title = _get_nb_toc_tokens(str(source), TOC_DEPTH)
-    return {"content": content, "toc_tokens": toc_tokens, "title": title}
+    # nbconvert inlines the same ~600 KB of JupyterLab CSS into every notebook page. It moves,
+    # in order, into one stylesheet that the six pages share: a reader downloads it once, and
+    # the search index no longer parses it six times per build.
+    styles = "".join(match["css"].strip() + "\n" for match in _STYLE.finditer(content))
+    first = _STYLE.search(content)
+    if first:
+        content = content[: first.start()] + STYLES_MARK + _STYLE.sub("", content[first.start() :])
+    return {"content": content, "toc_tokens": toc_tokens, "title": title, "styles": styles}
+
+
+def stylesheet_uri(css: str) -> str:
+    # Named by its content: a browser never keeps an old copy after the converter changes it.
+    return f"{STYLES_FOLDER}/notebook-{hashlib.sha256(css.encode()).hexdigest()[:12]}.css"
+
+
+def notebook_page(root: Path, name: str, data: bytes) -> dict:
+    """The converted page of an executed notebook, from the cache or converted now."""
+    path = page_cache_path(root, name, data)
+    _pages_used.add(path)
+    if path.is_file():
+        return json.loads(path.read_text(encoding="utf-8"))
+    rendered = convert(root, name, data)
+    _write_atomically(path, json.dumps(rendered, ensure_ascii=False).encode())
+    return rendered
 
 
 def on_pre_page(page, config, files):
     if not isinstance(page.file, NotebookPage):
         return page
-    root = Path(config.config_file_path).parent
-    name = Path(page.file.src_uri).stem
-    data = page.file.content_bytes
-    path = page_cache_path(root, name, data)
-    _pages_used.add(path)
+    rendered = page.file.rendered
 
     def render(config, files) -> None:
-        if path.is_file():
-            rendered = json.loads(path.read_text(encoding="utf-8"))
-        else:
-            rendered = convert(root, name, data)
-            _write_atomically(path, json.dumps(rendered, ensure_ascii=False).encode())
-        page.content = rendered["content"]
+        link = ""
+        if rendered["styles"]:
+            href = get_relative_url(stylesheet_uri(rendered["styles"]), page.url)
+            link = f'<link rel="stylesheet" href="{href}">'
+        page.content = rendered["content"].replace(STYLES_MARK, link)
         page.toc = get_toc(rendered["toc_tokens"])
         if rendered["title"] is not None:
             page.title = rendered["title"]
@@ -394,7 +435,7 @@ def on_pre_page(page, config, files):
 
 
 def on_post_build(config):
-    # Under serve the running-placeholder page alternates with the real one: keep both.
+    # Under serve, pages of edits undone or redone are kept: a later `mkdocs build` tidies up.
     if not _serve:
         folder = Path(config.config_file_path).parent / ".cache" / "notebook-pages"
         for stale in folder.glob("*.json"):

@@ -326,6 +326,19 @@ def test_heatmaps_work_after_instant_navigation(visit):
     assert page.locator("figure[data-interactive='ready']").count() >= 1
 
 
+def test_notebook_page_is_styled_after_instant_navigation(visit):
+    """The notebook stylesheet is linked from the page's content, which instant navigation swaps."""
+    page = visit("/01_attention_intuition/").page
+    page.locator(".md-content a[href$='/notebooks/01_attention_intuition/']").first.click()
+    page.wait_for_url("**/notebooks/01_attention_intuition/")
+    area = page.locator(".jp-InputArea").first
+    area.wait_for()
+    page.wait_for_function(
+        "getComputedStyle(document.querySelector('.jp-InputArea')).display === 'flex'"
+    )
+    assert page.evaluate("document.querySelectorAll('link[href*=\"notebook-\"]').length") == 1
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("path", PAGES)
 def test_no_serious_accessibility_violation(visit, path, scheme):

@@ -194,3 +194,23 @@ def test_site_has_notebook_pages_and_downloads(built_site):
         lesson = (site / name / "index.html").read_text(encoding="utf-8")
         assert f'href="../downloads/{name}.ipynb"' in lesson
         assert f'href="../notebooks/{name}/"' in lesson
+
+
+def test_notebook_pages_share_one_stylesheet(built_site):
+    """nbconvert inlines ~600 KB of JupyterLab CSS per page; it is one shared file instead."""
+    site, _ = built_site
+    stylesheets = set()
+    for name in NOTEBOOKS:
+        page = (site / "notebooks" / name / "index.html").read_text(encoding="utf-8")
+        assert "<style" not in page, name
+        links = re.findall(
+            r'<link rel="stylesheet" href="\.\./\.\./(stylesheets/notebook-\w+\.css)"', page
+        )
+        assert len(links) == 1, (name, links)
+        stylesheets.add(links[0])
+        assert len(page.encode()) < 400_000, name
+    assert len(stylesheets) == 1
+    css = (site / stylesheets.pop()).read_text(encoding="utf-8")
+    assert ".jp-InputPrompt" in css and "</style>" not in css
+    lesson = (site / "01_attention_intuition" / "index.html").read_text(encoding="utf-8")
+    assert "stylesheets/notebook-" not in lesson

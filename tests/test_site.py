@@ -123,6 +123,42 @@ def test_two_clean_builds_and_a_warm_one_give_the_same_bytes(project, tmp_path):
     assert "<lastmod>2023-11-14</lastmod>" in (first / "sitemap.xml").read_text()
 
 
+REBUILD_IN_ONE_PROCESS = """
+import sys
+from pathlib import Path
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+
+site, page = Path(sys.argv[1]), Path("docs/01_attention_intuition.md")
+for text in (None, page.read_text(encoding="utf-8") + "\\n새 문단 zebracorn.\\n"):
+    if text:
+        page.write_text(text, encoding="utf-8")
+    config = load_config("mkdocs.yml", site_dir=str(site))
+    config.plugins.on_startup(command="serve", dirty=False)
+    build(config)
+"""
+
+
+def test_a_rebuild_in_the_same_process_gives_what_a_fresh_build_gives(project, tmp_path):
+    """As under `mkdocs serve`: hooks keep state between builds (compiled templates, search
+    entries of unchanged pages); the edited page is indexed anew and nothing else differs."""
+    epoch = {"SOURCE_DATE_EPOCH": "1700000000"}
+    served = tmp_path / "served"
+    result = subprocess.run(
+        [sys.executable, "-c", REBUILD_IN_ONE_PROCESS, str(served)],
+        cwd=project,
+        env=build_env() | epoch,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    fresh = tmp_path / "fresh"
+    assert run_build(project, fresh, env=epoch).returncode == 0
+    assert "zebracorn" in (served / "search" / "search_index.json").read_text(encoding="utf-8")
+    _same_tree(served, fresh)
+
+
 def test_build_writes_nothing_into_docs(built_site):
     tracked = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=all", "--", "docs"],
