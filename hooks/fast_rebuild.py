@@ -4,9 +4,9 @@ MkDocs redoes everything on every build. Three of those costs repeat unchanged w
 
 - Jinja compiles the theme's templates (about forty) on every build. Their compiled code is kept
   in .cache/jinja by Jinja's own bytecode cache, which checks each template's source before use.
-- Under `mkdocs serve`, the search plugin parses the HTML of every page on every rebuild. A page
-  whose address, title, metadata, contents and HTML are all unchanged gets the entries it gave
-  last time (hook modules live as long as the server).
+- The search plugin parses the HTML of every page on every build. A page whose address, title,
+  metadata, contents and HTML are all unchanged gets the entries it gave last time, kept in
+  .cache/search (one file per page, replaced when the page changes).
 - `mkdocs serve` polls the watched folders every 0.5 s; here every 0.1 s, so a save starts its
   rebuild sooner.
 
@@ -15,19 +15,17 @@ None of this changes a byte of the output (the reproducibility test builds cold 
 
 from __future__ import annotations
 
-import copy
+import functools
 import hashlib
 import json
 import os
+from importlib import metadata
 from pathlib import Path
 
 from jinja2 import FileSystemBytecodeCache
 from mkdocs.plugins import event_priority
 
 POLL_SECONDS = 0.1
-
-# page url -> (key of the inputs, the search entries they gave); one item per page.
-_search_entries: dict[str, tuple[str, list]] = {}
 
 
 class _BytecodeCache(FileSystemBytecodeCache):
@@ -53,6 +51,15 @@ def _toc_items(toc) -> list:
     return items
 
 
+@functools.cache
+def _indexer() -> bytes:
+    # What turns a page into entries: Material's search plugin and this hook.
+    return (
+        f"mkdocs-material=={metadata.version('mkdocs-material')}\0".encode()
+        + Path(__file__).read_bytes()
+    )
+
+
 def _search_key(page) -> str:
     # Everything SearchIndex.add_entry_from_context reads from the page.
     described = json.dumps(
@@ -66,9 +73,17 @@ def _search_key(page) -> str:
         ],
         ensure_ascii=False,
     )
-    digest = hashlib.sha256(described.encode())
+    digest = hashlib.sha256(_indexer())
+    digest.update(described.encode())
     digest.update(page.content.encode())
     return digest.hexdigest()
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # none yet, or .cache deleted meanwhile
+        return None
 
 
 # After the search plugin's on_config, which creates the index of this build.
@@ -81,16 +96,21 @@ def on_config(config):
     if index is None:
         return config
     add_entry = index.add_entry_from_context
+    folder = Path(config.config_file_path).parent / ".cache" / "search"
 
     def add_entry_from_context(page):
         key = _search_key(page)
-        known = _search_entries.get(page.url)
-        if known and known[0] == key:
-            index.entries.extend(copy.deepcopy(known[1]))
+        path = folder / f"{hashlib.sha256(page.url.encode()).hexdigest()[:16]}.json"
+        known = _read_json(path)
+        if known and known["key"] == key:
+            index.entries.extend(known["entries"])
             return
         start = len(index.entries)
         add_entry(page)
-        _search_entries[page.url] = (key, copy.deepcopy(index.entries[start:]))
+        entries = {"key": key, "entries": index.entries[start:]}
+        from snippets.figures.build import write_atomically  # the project's one atomic writer
+
+        write_atomically(path, json.dumps(entries, ensure_ascii=False).encode())
 
     index.add_entry_from_context = add_entry_from_context
     return config

@@ -53,7 +53,7 @@ FIGURE_BYTES_MAX = 60 * 1024
 CACHE_FILE = re.compile(r"^(?P<name>.+)-(?P<key>[0-9a-f]{32})-(?P<scheme>[a-z]+)\.svg$")
 POLL = 0.02  # seconds
 SERVING = re.compile(r"Serving on (?P<url>http://\S+)")
-LIVERELOAD = re.compile(rb"livereload\(\d+, \d+\)")
+LIVERELOAD = re.compile(rb"livereload\((\d+), \d+\)")
 
 
 # --------------------------------------------------------------------------- the copy
@@ -135,9 +135,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def fetch(url: str) -> bytes | None:
+def fetch(url: str, timeout: float = 5) -> bytes | None:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.read()
     except OSError:
         return None
@@ -147,6 +147,30 @@ def fetch_page(url: str) -> bytes | None:
     """A served page without the livereload call, whose arguments change on every request."""
     page = fetch(url)
     return None if page is None else LIVERELOAD.sub(b"", page)
+
+
+def site_epoch(page_url: str) -> int:
+    """The build a served page comes from: serve writes it into the page's livereload call."""
+    match = LIVERELOAD.search(fetch(page_url) or b"")
+    if match is None:
+        raise SystemExit(f"bench: {page_url} has no livereload call")
+    return int(match[1])
+
+
+def wait_for_newer_site(origin: str, epoch: int, deadline: float) -> int:
+    """Long-poll serve's livereload endpoint, as its script in the page does; the new epoch.
+
+    Nothing polls the server meanwhile: requests answered in the serving process would take
+    time from the rebuild being measured.
+    """
+    while time.monotonic() < deadline:
+        answer = fetch(
+            f"{origin}/livereload/{epoch}/0", timeout=max(1.0, deadline - time.monotonic())
+        )
+        if answer is not None and answer.strip().isdigit() and int(answer) > epoch:
+            return int(answer)
+        time.sleep(POLL)
+    return epoch
 
 
 def svg_cache(project: Path) -> set[str]:
@@ -245,9 +269,11 @@ def measure_serve(project: Path, runs: int) -> dict:
             result["url"] = page_url
             if fetch(figure_url) is None or fetch(page_url) is None:
                 raise SystemExit(f"bench: {figure_url} or {page_url} not served:\n{log_tail(log)}")
+            origin = "{0.scheme}://{0.netloc}".format(urlsplit(base))
             wait_quiet(log)
             figure, page = fetch(figure_url), fetch_page(page_url)
             for run in range(1, runs + 1):
+                epoch = site_epoch(page_url)
                 figures_before, notebooks_before = svg_cache(project), notebook_cache(project)
                 builds_before = builds_done(log)
                 log_before = len(log.read_text(errors="replace"))
@@ -257,6 +283,9 @@ def measure_serve(project: Path, runs: int) -> dict:
                 module.write_text(edited, encoding="utf-8")
                 deadline = time.monotonic() + 60
                 while True:
+                    # As the open page in a browser does: wait for the server to say a newer
+                    # site is built, then load the page and its figure once.
+                    epoch = wait_for_newer_site(origin, epoch, deadline)
                     new_figure, new_page = fetch(figure_url), fetch_page(page_url)
                     if (
                         new_figure
@@ -271,7 +300,6 @@ def measure_serve(project: Path, runs: int) -> dict:
                         raise SystemExit(
                             f"bench: edit {run} never reached the page:\n{log_tail(log)}"
                         )
-                    time.sleep(POLL)
                 result["latency"].append(time.perf_counter() - started)
                 figure, page = new_figure, new_page
                 wait_for_background_notebooks(log, log_before)
@@ -463,7 +491,10 @@ def run(work: Path, runs: int) -> int:
     no_notebooks = all(n is None for n in notebooks)
     latency = median(serve["latency"])
     print(f"edit    : append to {EDIT_MODULE}: {EDIT_LINE.format(scale='s')}, s = 1.05, 1.10, …")
-    print(f"done    : GET figures/{EDIT_FIGURE}-light.svg and {serve['url']} both changed")
+    print(
+        f"done    : serve's livereload reports a new build (as the open page's script sees it),"
+        f"\n          then GET figures/{EDIT_FIGURE}-light.svg and {serve['url']} both changed"
+    )
     print(f"latency   {spread(serve['latency'])}")
     print(f"builds per edit       : {serve['builds']}")
     print(f"figures re-rendered   : {serve['figures']} per edit; {sorted(serve['names'])}")
