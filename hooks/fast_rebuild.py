@@ -1,16 +1,20 @@
 """MkDocs hook: a rebuild skips work whose inputs did not change.
 
-MkDocs redoes everything on every build. Three of those costs repeat unchanged work:
+MkDocs redoes everything on every build. Four of those costs repeat unchanged work:
 
-- Jinja compiles the theme's templates (about forty) on every build. Their compiled code is kept
-  in .cache/jinja by Jinja's own bytecode cache, which checks each template's source before use.
-- The search plugin parses the HTML of every page on every build. A page whose address, title,
-  metadata, contents and HTML are all unchanged gets the entries it gave last time, kept in
-  .cache/search (one file per page, replaced when the page changes).
+- Markdown: each page is converted to HTML again (code highlighting is most of it). A page whose
+  Markdown (after every other hook), included files, address, site files and configuration are
+  all unchanged gets the HTML, contents, title and anchors it gave last time.
+- Search: the search plugin parses the HTML of every page. A page whose address, title,
+  metadata, contents and HTML are all unchanged gets the entries it gave last time.
+- Jinja compiles the theme's templates (about forty). Their compiled code is kept by Jinja's own
+  bytecode cache, which checks each template's source before use.
 - `mkdocs serve` polls the watched folders every 0.5 s; here every 0.1 s, so a save starts its
   rebuild sooner.
 
-None of this changes a byte of the output (the reproducibility test builds cold and warm).
+Kept in .cache/pages, .cache/search (one file per page, replaced when the page changes) and
+.cache/jinja. None of this changes a byte of the output: the tests build cold, warm and twice in
+one process, and compare.
 """
 
 from __future__ import annotations
@@ -18,14 +22,63 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import os
+import re
 from importlib import metadata
 from pathlib import Path
 
 from jinja2 import FileSystemBytecodeCache
 from mkdocs.plugins import event_priority
+from mkdocs.structure.toc import get_toc
 
 POLL_SECONDS = 0.1
+# What renders a page and what indexes it; a new version of any of them is a new result.
+TOOLS = ("mkdocs", "markdown", "pymdown-extensions", "pygments", "mkdocs-material")
+# pymdownx.snippets: `--8<-- "file"` on one line, or a block of file names between two `--8<--`.
+_INCLUDE_LINE = re.compile(r"""^\s*-{1,}8<-{1,}\s+["']?([^"'\s]+?)["']?\s*$""")
+_INCLUDE_FENCE = re.compile(r"^\s*-{1,}8<-{1,}\s*$")
+
+_build: dict[str, str] = {}  # what every page of this build shares: site files, configuration
+
+
+@functools.cache
+def _tools() -> bytes:
+    versions = "".join(f"{tool}=={metadata.version(tool)}\0" for tool in TOOLS)
+    return versions.encode() + Path(__file__).read_bytes()
+
+
+def _digest(*parts: str) -> str:
+    digest = hashlib.sha256(_tools())
+    for part in parts:
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()
+
+
+class _Store:
+    """One JSON file per page in a cache folder, holding the key it was made from."""
+
+    def __init__(self, config, name: str) -> None:
+        self.folder = Path(config.config_file_path).parent / ".cache" / name
+
+    def _path(self, page) -> Path:
+        return self.folder / f"{hashlib.sha256(page.file.src_uri.encode()).hexdigest()[:16]}.json"
+
+    def get(self, page, key: str):
+        try:
+            known = json.loads(self._path(page).read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # none yet, or .cache deleted meanwhile
+            return None
+        return known["value"] if known.get("key") == key else None
+
+    def put(self, page, key: str, value) -> None:
+        from snippets.figures.build import write_atomically  # the project's one atomic writer
+
+        data = json.dumps({"key": key, "value": value}, ensure_ascii=False)
+        write_atomically(self._path(page), data.encode())
+
+
+# ----------------------------------------------------------------------------- templates
 
 
 class _BytecodeCache(FileSystemBytecodeCache):
@@ -43,21 +96,127 @@ def on_env(env, config, files):
     return env
 
 
+# ----------------------------------------------------------------------------- Markdown
+
+
+# After every other on_files: the notebook hook adds its pages there.
+@event_priority(-100)
+def on_files(files, config):
+    site_files = sorted(
+        (file.src_uri, file.url, file.is_documentation_page(), str(file.inclusion))
+        for file in files
+    )
+    settings = [
+        config.config_file_path,
+        repr(config.markdown_extensions),
+        repr(config.mdx_configs),
+        config.use_directory_urls,
+        repr(config.validation),
+    ]
+    _build["site"] = json.dumps([site_files, settings], ensure_ascii=False, default=str)
+    return files
+
+
+def _included_files(markdown: str, root: Path) -> str:
+    """Every file the page's includes name, with its bytes (pymdownx reads them while rendering)."""
+    names, in_block = [], False
+    for line in markdown.splitlines():
+        if _INCLUDE_FENCE.match(line):
+            in_block = not in_block
+        elif in_block and line.strip():
+            names.append(line.strip())
+        elif match := _INCLUDE_LINE.match(line):
+            names.append(match[1])
+    digest = hashlib.sha256()
+    for name in names:
+        path = root / name.split(":", 1)[0]  # "file.py:section"
+        digest.update(name.encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+    return digest.hexdigest()
+
+
+def _toc_tokens(toc) -> list:
+    return [
+        {
+            "level": item.level,
+            "id": item.id,
+            "name": item.title,
+            "children": _toc_tokens(item.children),
+        }
+        for item in toc
+    ]
+
+
+class _Warnings(logging.Handler):
+    """Counts what MkDocs counts for --strict: a page whose render warned is never kept."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record) -> None:
+        self.count += 1
+
+
+# After every other on_page_markdown: the key is the Markdown that is actually rendered.
+@event_priority(-100)
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    if not page.file.src_uri.endswith(".md") or "site" not in _build:
+        return markdown
+    root = Path(config.config_file_path).parent
+    key = _digest(
+        _build["site"], page.file.src_uri, page.url, _included_files(markdown, root), markdown
+    )
+    store = _Store(config, "pages")
+    render = page.render
+
+    def cached_render(config, files) -> None:
+        known = store.get(page, key)
+        if known is not None:
+            page.content = known["content"]
+            page.toc = get_toc(known["toc"])
+            page._title_from_render = known["title"]
+            page.present_anchor_ids = set(known["anchors"])
+            page.links_to_anchors = {
+                files.get_file_from_path(src_uri): links
+                for src_uri, links in known["links_to_anchors"].items()
+            }
+            return
+        warnings = _Warnings()
+        logging.getLogger("mkdocs").addHandler(warnings)
+        try:
+            render(config, files)
+        finally:
+            logging.getLogger("mkdocs").removeHandler(warnings)
+        if warnings.count:
+            return
+        store.put(
+            page,
+            key,
+            {
+                "content": page.content,
+                "toc": _toc_tokens(page.toc),
+                "title": page._title_from_render,
+                "anchors": sorted(page.present_anchor_ids or ()),
+                "links_to_anchors": {
+                    file.src_uri: links for file, links in (page.links_to_anchors or {}).items()
+                },
+            },
+        )
+
+    page.render = cached_render
+    return markdown
+
+
+# ----------------------------------------------------------------------------- search
+
+
 def _toc_items(toc) -> list:
     items = []
     for item in toc:
         items.append((item.id, item.url, item.title))
         items.extend(_toc_items(item.children))
     return items
-
-
-@functools.cache
-def _indexer() -> bytes:
-    # What turns a page into entries: Material's search plugin and this hook.
-    return (
-        f"mkdocs-material=={metadata.version('mkdocs-material')}\0".encode()
-        + Path(__file__).read_bytes()
-    )
 
 
 def _search_key(page) -> str:
@@ -73,22 +232,13 @@ def _search_key(page) -> str:
         ],
         ensure_ascii=False,
     )
-    digest = hashlib.sha256(_indexer())
-    digest.update(described.encode())
-    digest.update(page.content.encode())
-    return digest.hexdigest()
-
-
-def _read_json(path: Path):
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # none yet, or .cache deleted meanwhile
-        return None
+    return _digest(described, page.content)
 
 
 # After the search plugin's on_config, which creates the index of this build.
 @event_priority(-100)
 def on_config(config):
+    _build.clear()  # a new build: on_files describes its files again
     search = next(
         (plugin for name, plugin in config.plugins.items() if name.endswith("search")), None
     )
@@ -96,24 +246,23 @@ def on_config(config):
     if index is None:
         return config
     add_entry = index.add_entry_from_context
-    folder = Path(config.config_file_path).parent / ".cache" / "search"
+    store = _Store(config, "search")
 
     def add_entry_from_context(page):
         key = _search_key(page)
-        path = folder / f"{hashlib.sha256(page.url.encode()).hexdigest()[:16]}.json"
-        known = _read_json(path)
-        if known and known["key"] == key:
-            index.entries.extend(known["entries"])
+        known = store.get(page, key)
+        if known is not None:
+            index.entries.extend(known)
             return
         start = len(index.entries)
         add_entry(page)
-        entries = {"key": key, "entries": index.entries[start:]}
-        from snippets.figures.build import write_atomically  # the project's one atomic writer
-
-        write_atomically(path, json.dumps(entries, ensure_ascii=False).encode())
+        store.put(page, key, index.entries[start:])
 
     index.add_entry_from_context = add_entry_from_context
     return config
+
+
+# ----------------------------------------------------------------------------- serve
 
 
 def on_serve(server, config, builder):

@@ -7,6 +7,7 @@ this hook converts each one with latex2mathml. Browsers render MathML natively.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -21,6 +22,8 @@ _MATH = re.compile(
 )
 
 
+# Under `mkdocs serve` hook modules live as long as the server: each formula is converted once.
+@functools.lru_cache(maxsize=4096)
 def to_mathml(latex: str, display: str) -> str:
     return convert(latex.strip(), display=display)
 

@@ -283,3 +283,23 @@ def test_strict_validation_refuses_a_page_left_out_of_the_nav(project, tmp_path)
     log = result.stdout + result.stderr
     assert result.returncode != 0
     assert "orphan.md" in log and "not included in the" in log, log
+
+
+def test_pages_kept_in_the_cache_still_have_their_links_checked(project, tmp_path):
+    """Lesson 02 links to an anchor of lesson 01. After a build that keeps every page in
+    .cache/pages, removing the anchor from 01 alone must still fail on 02's link, build after
+    build (a render that warned is never kept)."""
+    site = tmp_path / "site"
+    first = run_build(project, site)
+    assert first.returncode == 0, first.stderr[-3000:]
+    lesson = project / "docs" / "01_attention_intuition.md"
+    text = lesson.read_text(encoding="utf-8")
+    assert "{ #temperature }" in text
+    lesson.write_text(text.replace("{ #temperature }", "{ #temperature-renamed }"), "utf-8")
+    for _ in range(2):
+        result = run_build(project, site)
+        log = result.stdout + result.stderr
+        assert result.returncode != 0
+        assert (
+            "'02_self_attention.md' contains a link '01_attention_intuition.md#temperature'" in log
+        )
