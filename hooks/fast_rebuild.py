@@ -4,7 +4,8 @@ MkDocs redoes everything on every build. Four of those costs repeat unchanged wo
 
 - Markdown: each page is converted to HTML again (code highlighting is most of it). A page whose
   Markdown (after every other hook), included files, address, site files and configuration are
-  all unchanged gets the HTML, contents, title and anchors it gave last time.
+  all unchanged gets the HTML, contents, title and anchors it gave last time, and its warnings
+  again (so --strict fails alike).
 - Search: the search plugin parses the HTML of every page. A page whose address, title,
   metadata, contents and HTML are all unchanged gets the entries it gave last time.
 - Jinja compiles the theme's templates (about forty). Their compiled code is kept by Jinja's own
@@ -59,10 +60,13 @@ class _Store:
     """One JSON file per page in a cache folder, holding the key it was made from."""
 
     def __init__(self, config, name: str) -> None:
-        self.folder = Path(config.config_file_path).parent / ".cache" / name
+        self.config_file = Path(config.config_file_path)
+        self.folder = self.config_file.parent / ".cache" / name
 
     def _path(self, page) -> Path:
-        return self.folder / f"{hashlib.sha256(page.file.src_uri.encode()).hexdigest()[:16]}.json"
+        # Per configuration too: two configurations of one project do not evict each other.
+        place = f"{self.config_file.name}\0{page.file.src_uri}"
+        return self.folder / f"{hashlib.sha256(place.encode()).hexdigest()[:16]}.json"
 
     def get(self, page, key: str):
         try:
@@ -148,14 +152,14 @@ def _toc_tokens(toc) -> list:
 
 
 class _Warnings(logging.Handler):
-    """Counts what MkDocs counts for --strict: a page whose render warned is never kept."""
+    """What a render logs that MkDocs counts for --strict; replayed when the page is reused."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
-        self.count = 0
+        self.records: list[list] = []
 
     def emit(self, record) -> None:
-        self.count += 1
+        self.records.append([record.name, record.levelno, record.getMessage()])
 
 
 # After every other on_page_markdown: the key is the Markdown that is actually rendered.
@@ -181,6 +185,8 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
                 files.get_file_from_path(src_uri): links
                 for src_uri, links in known["links_to_anchors"].items()
             }
+            for name, level, message in known["warnings"]:
+                logging.getLogger(name).log(level, message)
             return
         warnings = _Warnings()
         logging.getLogger("mkdocs").addHandler(warnings)
@@ -188,8 +194,6 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
             render(config, files)
         finally:
             logging.getLogger("mkdocs").removeHandler(warnings)
-        if warnings.count:
-            return
         store.put(
             page,
             key,
@@ -201,6 +205,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
                 "links_to_anchors": {
                     file.src_uri: links for file, links in (page.links_to_anchors or {}).items()
                 },
+                "warnings": warnings.records,
             },
         )
 

@@ -12,6 +12,7 @@ import importlib
 import posixpath
 import re
 import sys
+import threading
 from pathlib import Path
 
 from fences import lines_with_fence
@@ -121,3 +122,17 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     for index, name in _scan(markdown, src_uri):
         lines[index] = figure_markdown(_placed[src_uri][name], src_uri, page.url)
     return "\n".join(lines) + "\n"
+
+
+def _load_renderer() -> None:
+    # matplotlib only: snippets modules are imported afresh by each build, never from here.
+    for module in ("matplotlib.figure", "matplotlib.backends.backend_svg", "matplotlib.textpath"):
+        importlib.import_module(module)
+
+
+def on_serve(server, config, builder):
+    # A warm first build draws nothing, so matplotlib is not loaded yet; loading it (about half
+    # a second) while the author reads, not on the first save, makes that save as quick as the
+    # next ones.
+    threading.Thread(target=_load_renderer, name="load matplotlib", daemon=True).start()
+    return server

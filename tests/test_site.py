@@ -287,8 +287,9 @@ def test_strict_validation_refuses_a_page_left_out_of_the_nav(project, tmp_path)
 
 def test_pages_kept_in_the_cache_still_have_their_links_checked(project, tmp_path):
     """Lesson 02 links to an anchor of lesson 01. After a build that keeps every page in
-    .cache/pages, removing the anchor from 01 alone must still fail on 02's link, build after
-    build (a render that warned is never kept)."""
+    .cache/pages, removing the anchor from 01 alone must still fail on 02's link; a page whose
+    own render warned (a link to a missing page in 04) fails the build again when it is reused
+    from the cache."""
     site = tmp_path / "site"
     first = run_build(project, site)
     assert first.returncode == 0, first.stderr[-3000:]
@@ -296,6 +297,8 @@ def test_pages_kept_in_the_cache_still_have_their_links_checked(project, tmp_pat
     text = lesson.read_text(encoding="utf-8")
     assert "{ #temperature }" in text
     lesson.write_text(text.replace("{ #temperature }", "{ #temperature-renamed }"), "utf-8")
+    broken = project / "docs" / "04_position_and_transformer_block.md"
+    broken.write_text(broken.read_text("utf-8") + "\n[없는 페이지](no_such_page.md)\n", "utf-8")
     for _ in range(2):
         result = run_build(project, site)
         log = result.stdout + result.stderr
@@ -303,3 +306,4 @@ def test_pages_kept_in_the_cache_still_have_their_links_checked(project, tmp_pat
         assert (
             "'02_self_attention.md' contains a link '01_attention_intuition.md#temperature'" in log
         )
+        assert "'04_position_and_transformer_block.md' contains a link 'no_such_page.md'" in log
