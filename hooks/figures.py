@@ -8,11 +8,15 @@ them. docs/javascripts/figures.js reads the JSON to make heatmap cells hoverable
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import posixpath
 import re
 import sys
 import threading
+from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from fences import lines_with_fence
@@ -62,6 +66,77 @@ def _fresh_figures(root: Path):
     return importlib.import_module("snippets.figures.build")
 
 
+# What a figure is made from: the package's files (code, and data such as measured timings),
+# numpy, which computes the values, and Python. The drawing code and matplotlib's version are
+# in snippets/figures/ and in each drawn figure's own cache key.
+_COMPUTED_BY = ("numpy", "matplotlib", "koreanize-matplotlib")
+MANIFEST = "last-build.json"
+
+
+@dataclass(frozen=True)
+class _Figure:
+    """A figure as the last build made it: what pages and the site need of it, no numpy."""
+
+    name: str
+    title: str
+    alt: str
+    svg: dict[str, bytes]
+    data_json: bytes
+
+    def json(self) -> bytes:
+        return self.data_json
+
+
+def _sources_key(root: Path, names: list[str]) -> str:
+    digest = hashlib.sha256(sys.version.encode())
+    for package in _COMPUTED_BY:
+        digest.update(f"\0{package}=={metadata.version(package)}".encode())
+    package = root / "snippets"
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(b"\0" + path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    digest.update("\0".join(names).encode())
+    return digest.hexdigest()
+
+
+def _last_build(cache: Path, key: str) -> dict[str, _Figure] | None:
+    """The figures of the last build, if nothing they are made from has changed since."""
+    try:
+        manifest = json.loads((cache / MANIFEST).read_text(encoding="utf-8"))
+        if manifest["key"] != key:
+            return None
+        return {
+            name: _Figure(
+                name,
+                entry["title"],
+                entry["alt"],
+                {scheme: (cache / file).read_bytes() for scheme, file in entry["svg"]},
+                entry["json"].encode(),
+            )
+            for name, entry in manifest["figures"].items()
+        }
+    except (OSError, ValueError, KeyError):  # none yet, another layout, or .cache deleted
+        return None
+
+
+def _remember(cache: Path, key: str, rendered: dict) -> None:
+    from snippets.figures.build import svg_cache_file, write_atomically
+
+    figures = {
+        name: {
+            "title": figure.title,
+            "alt": figure.alt,
+            # A list: the order of the schemes is the order of the images on the page.
+            "svg": [[scheme, svg_cache_file(figure, scheme)] for scheme in figure.svg],
+            "json": figure.json().decode(),
+        }
+        for name, figure in rendered.items()
+    }
+    manifest = json.dumps({"key": key, "figures": figures}, ensure_ascii=False, sort_keys=True)
+    write_atomically(cache / MANIFEST, manifest.encode())
+
+
 def on_files(files: Files, config) -> Files:
     root = Path(config.config_file_path).parent
     uses: dict[str, list[str]] = {}
@@ -72,16 +147,21 @@ def on_files(files: Files, config) -> Files:
     if not uses:
         return files
 
-    build = _fresh_figures(root)
     first_page = {}
     for page, names in uses.items():
         for name in names:
             first_page.setdefault(name, page)
-    try:
-        rendered = build.build_figures(list(first_page), root / ".cache" / "figures")
-    except build.FigureError as exc:
-        # A figure no page places (declared twice, say) is blamed on the package itself.
-        raise PluginError(f"{first_page.get(exc.figure, 'snippets/')}: {exc}") from exc
+    cache = root / ".cache" / "figures"
+    key = _sources_key(root, list(first_page))
+    rendered = _last_build(cache, key)
+    if rendered is None:
+        build = _fresh_figures(root)
+        try:
+            rendered = build.build_figures(list(first_page), cache)
+        except build.FigureError as exc:
+            # A figure no page places (declared twice, say) is blamed on the package itself.
+            raise PluginError(f"{first_page.get(exc.figure, 'snippets/')}: {exc}") from exc
+        _remember(cache, key, rendered)
     for page, names in uses.items():
         _placed[page] = {name: rendered[name] for name in names}
 

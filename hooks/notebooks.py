@@ -20,6 +20,7 @@ notebook's page says it is running, and a second rebuild shows its outputs when 
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import hashlib
 import json
@@ -111,10 +112,19 @@ def _imported_modules(tree: ast.AST, current: str | None = None) -> set[str]:
     return found
 
 
-@functools.lru_cache(maxsize=256)
-def _imports_of(path: Path, stamp: tuple[int, int], package: str) -> frozenset[str]:
-    # Parsed once per file version: six notebooks share most of snippets/.
-    return frozenset(_imported_modules(ast.parse(path.read_text(encoding="utf-8")), package))
+# source digest -> the snippets modules it imports. Parsing is most of a warm build's work in
+# this hook, and six notebooks share most of snippets/: each file version is parsed once, and
+# on_files keeps what it used in .cache/notebooks/imports.json for the next build.
+_imports: dict[str, list[str]] = {}
+_imports_used: set[str] = set()
+
+
+def _imports_in(source: str, current: str | None = None) -> list[str]:
+    key = hashlib.sha256(f"{current}\0{source}".encode()).hexdigest()[:24]
+    if key not in _imports:
+        _imports[key] = sorted(_imported_modules(ast.parse(source), current))
+    _imports_used.add(key)
+    return _imports[key]
 
 
 def dependencies(root: Path, source: str) -> list[Path]:
@@ -122,8 +132,9 @@ def dependencies(root: Path, source: str) -> list[Path]:
 
     Data files that a module names (``efficient_attention_timings.json``) count too.
     """
-    pending = list(_imported_modules(ast.parse(source)))
+    pending = list(_imports_in(source))
     seen: dict[str, Path] = {}
+    texts: dict[Path, str] = {}
     while pending:
         module = pending.pop()
         if module in seen:
@@ -133,17 +144,30 @@ def dependencies(root: Path, source: str) -> list[Path]:
             continue
         seen[module] = path
         package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-        status = path.stat()
-        pending.extend(
-            _imports_of(path, (status.st_mtime_ns, status.st_size), f"{package}.__init__")
-        )
+        texts[path] = path.read_text(encoding="utf-8")
+        pending.extend(_imports_in(texts[path], f"{package}.__init__"))
     files = set(seen.values())
-    for path in list(files):
-        text = path.read_text(encoding="utf-8")
+    for path, text in texts.items():
         for sibling in path.parent.iterdir():
             if sibling.suffix != ".py" and sibling.is_file() and sibling.name in text:
                 files.add(sibling)
     return sorted(files)
+
+
+def _load_imports(cache: Path) -> None:
+    _imports_used.clear()
+    with contextlib.suppress(OSError, ValueError):  # none yet, or .cache deleted meanwhile
+        _imports.update(json.loads((cache / "imports.json").read_text(encoding="utf-8")))
+
+
+def _save_imports(cache: Path) -> None:
+    used = {key: _imports[key] for key in sorted(_imports_used)}
+    try:
+        known = json.loads((cache / "imports.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = None
+    if known != used:
+        _write_atomically(cache / "imports.json", json.dumps(used).encode())
 
 
 @functools.cache
@@ -273,6 +297,7 @@ def on_files(files: Files, config) -> Files:
     executed, running = [], []
     styles: dict[str, str] = {}  # stylesheet uri -> CSS, shared by the notebook pages
     _pages_used.clear()
+    _load_imports(cache)
     for source_path in sources:
         name = source_path.stem
         cached = cache / f"{name}-{cache_key(root, source_path)}.ipynb"
@@ -297,6 +322,7 @@ def on_files(files: Files, config) -> Files:
         files.append(File.generated(config, f"{DOWNLOAD_FOLDER}/{name}.ipynb", content=data))
     for uri, css in sorted(styles.items()):
         files.append(File.generated(config, uri, content=css))
+    _save_imports(cache)
     if sources:
         log.info(
             "notebooks: executed %d of %d%s%s",

@@ -30,6 +30,7 @@ class RenderedFigure:
     rendered: bool  # False when both variants came from the cache
     data: FigureData  # what the figure shows, for the page's interactive layer
     areas: list[dict[str, float]]  # where each heatmap's cells lie in the image (fractions)
+    key: str  # the cache key of what it shows and the code that draws it
 
     def json(self) -> bytes:
         """The data behind the figure and where its cells are: the page's script reads this."""
@@ -77,7 +78,7 @@ def build_figure(
     if data is None:
         data = spec.compute_checked()
     key = cache_key(data)
-    paths = {scheme: cache_dir / f"{spec.name}-{key}-{scheme}.svg" for scheme in SCHEMES}
+    paths = {scheme: cache_dir / _svg_file(spec.name, key, scheme) for scheme in SCHEMES}
     areas_path = cache_dir / f"{spec.name}-{key}-areas.json"
     rendered = not all(path.exists() for path in [*paths.values(), areas_path])
     if rendered:
@@ -98,7 +99,16 @@ def build_figure(
         svg = {scheme: paths[scheme].read_bytes() for scheme in SCHEMES}
         areas = json.loads(areas_path.read_bytes())
     alt = f"{spec.alt} {data.summary()}"
-    return RenderedFigure(spec.name, spec.title, alt, svg, rendered, data, areas)
+    return RenderedFigure(spec.name, spec.title, alt, svg, rendered, data, areas, key)
+
+
+def _svg_file(name: str, key: str, scheme: str) -> str:
+    return f"{name}-{key}-{scheme}.svg"
+
+
+def svg_cache_file(figure: RenderedFigure, scheme: str) -> str:
+    """Where in the cache folder a figure's SVG for one scheme is kept."""
+    return _svg_file(figure.name, figure.key, scheme)
 
 
 def build_figures(names: list[str], cache_dir: Path) -> dict[str, RenderedFigure]:
