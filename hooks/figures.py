@@ -4,6 +4,10 @@ The figures themselves are declared, computed, drawn and cached by ``snippets.fi
 (plain Python); this module only finds the markers, hands the SVGs and the JSON behind them
 to MkDocs as generated files (never written into docs/) and writes the Markdown that shows
 them. docs/javascripts/figures.js reads the JSON to make heatmap cells hoverable.
+
+When nothing under snippets/ (nor numpy, matplotlib or Python) has changed since the last build,
+the figures are the last build's, listed in .cache/figures/last-build.json: a warm build imports
+neither numpy nor the course's code.
 """
 
 from __future__ import annotations
