@@ -216,14 +216,6 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
 # ----------------------------------------------------------------------------- search
 
 
-def _toc_items(toc) -> list:
-    items = []
-    for item in toc:
-        items.append((item.id, item.url, item.title))
-        items.extend(_toc_items(item.children))
-    return items
-
-
 def _search_key(page) -> str:
     # Everything SearchIndex.add_entry_from_context reads from the page.
     described = json.dumps(
@@ -233,7 +225,7 @@ def _search_key(page) -> str:
             repr(page.meta.get("title")),
             repr(page.meta.get("tags")),
             repr(page.meta.get("search")),
-            _toc_items(page.toc),
+            _toc_tokens(page.toc),
         ],
         ensure_ascii=False,
     )

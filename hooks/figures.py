@@ -70,9 +70,9 @@ def _fresh_figures(root: Path):
     return importlib.import_module("snippets.figures.build")
 
 
-# What a figure is made from: the package's files (code, and data such as measured timings),
-# numpy, which computes the values, and Python. The drawing code and matplotlib's version are
-# in snippets/figures/ and in each drawn figure's own cache key.
+# What a figure is made from: the package's files (its code, the drawing code in
+# snippets/figures/, data such as measured timings), Python, numpy, which computes the values,
+# and matplotlib with its font package, which draw them.
 _COMPUTED_BY = ("numpy", "matplotlib", "koreanize-matplotlib")
 MANIFEST = "last-build.json"
 

@@ -171,14 +171,9 @@ def _save_imports(cache: Path) -> None:
 
 
 @functools.cache
-def _tool_versions() -> bytes:
+def _versions(tools: tuple[str, ...]) -> bytes:
     # Read once per process; a new package version needs a new `make serve` anyway.
-    return "".join(f"{tool}=={metadata.version(tool)}\0" for tool in TOOLS).encode()
-
-
-@functools.cache
-def _converter_versions() -> bytes:
-    return "".join(f"{tool}=={metadata.version(tool)}\0" for tool in CONVERTERS).encode()
+    return "".join(f"{tool}=={metadata.version(tool)}\0" for tool in tools).encode()
 
 
 def cache_key(root: Path, source_path: Path) -> str:
@@ -187,7 +182,7 @@ def cache_key(root: Path, source_path: Path) -> str:
     for path in dependencies(root, source):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
-    digest.update(_tool_versions())
+    digest.update(_versions(TOOLS))
     # How this hook executes and cleans a notebook is part of the result too.
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()[:16]
@@ -390,18 +385,15 @@ def _start_in_background(root: Path, source_path: Path, cached: Path) -> None:
 
 def page_cache_path(root: Path, name: str, data: bytes) -> Path:
     digest = hashlib.sha256(data)
-    digest.update(_converter_versions())
-    digest.update(repr(sorted(CONVERT_OPTIONS.items())).encode())
-    digest.update(f"\0toc_depth={TOC_DEPTH}".encode())
-    # How the converter's output is split into page and stylesheet is part of the result too.
-    digest.update(_SPLIT_VERSION.encode())
+    digest.update(_versions(CONVERTERS))
+    # The options and how the output is split into page and stylesheet live in this hook.
+    digest.update(Path(__file__).read_bytes())
     return root / ".cache" / "notebook-pages" / f"{name}-{digest.hexdigest()[:16]}.json"
 
 
 _pages_used: set[Path] = set()  # the page cache files this build read or wrote
 _STYLE = re.compile(r"<style[^>]*>(?P<css>.*?)</style>\s*", re.DOTALL)
 STYLES_MARK = "<!-- notebook stylesheet -->"
-_SPLIT_VERSION = "styles-to-stylesheet-1"
 
 
 def convert(root: Path, name: str, data: bytes) -> dict:

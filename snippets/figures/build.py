@@ -91,7 +91,6 @@ def build_figure(
                 f"figure '{spec.name}' could not be drawn: {type(exc).__name__}: {exc}",
                 figure=spec.name,
             ) from exc
-        cache_dir.mkdir(parents=True, exist_ok=True)
         for scheme in SCHEMES:
             write_atomically(paths[scheme], svg[scheme])
         write_atomically(areas_path, json.dumps(areas).encode())
